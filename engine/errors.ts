@@ -1,0 +1,60 @@
+/**
+ * One registry of coded errors (after Fastify's lib/errors.js): every error the engine raises on
+ * purpose has a stable code, an HTTP status and a title. Codes are never reused for something else.
+ * The API turns these into application/problem+json (RFC 9457); the CLI prints code and detail.
+ */
+
+export const ERROR_CODES = {
+  TL_INPUT_NOT_FOUND: { status: 404, title: 'Input file not found' },
+  TL_INPUT_NOT_CSV: { status: 415, title: 'Input is not a CSV file' },
+  TL_INPUT_EMPTY: { status: 422, title: 'Input file has no data rows' },
+  TL_INPUT_HEADER: { status: 422, title: 'Input header is not a known layout' },
+  TL_INPUT_PERSON_DATA: { status: 422, title: 'Input contains columns that identify persons' },
+  TL_INPUT_INVALID_ROWS: { status: 422, title: 'Input has invalid rows' },
+  TL_INPUT_MALFORMED: { status: 422, title: 'Input is not well-formed CSV' },
+  TL_BAD_OPTION: { status: 400, title: 'Invalid option' },
+  TL_NOT_FOUND: { status: 404, title: 'Not found' },
+  TL_NO_SCORES: { status: 404, title: 'No risk scores for that year' },
+  TL_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where in an input file a problem is: 1-based line, and the column by header name. */
+export interface InputLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly field?: string;
+}
+
+/** One problem with one row or field of an input. */
+export interface InputIssue extends InputLocation {
+  readonly message: string;
+  /** The offending text as it was in the file, shortened. */
+  readonly value?: string;
+}
+
+export function formatIssue(issue: InputIssue): string {
+  const where = [issue.file, issue.line !== undefined ? `line ${issue.line}` : undefined, issue.field ? `field "${issue.field}"` : undefined]
+    .filter(Boolean)
+    .join(', ');
+  return `${where}: ${issue.message}`;
+}
+
+export class ThreatLensError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly issues: readonly InputIssue[];
+
+  constructor(code: ErrorCode, detail: string, options: { issues?: readonly InputIssue[]; cause?: unknown } = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ThreatLensError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.issues = options.issues ?? [];
+  }
+
+  get title(): string {
+    return ERROR_CODES[this.code].title;
+  }
+}

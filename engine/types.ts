@@ -1,0 +1,60 @@
+/**
+ * Domain types shared by the engine, the store, the API and the CLI.
+ * Each type is defined once here; the store's row types and the API's schemas refer to these.
+ */
+
+/** Whether a higher value of an indicator means more risk (`higher_worse`) or less (`higher_better`). */
+export type Polarity = 'higher_worse' | 'higher_better';
+
+/** Crime areas used to group indicators into sub-scores. `context` holds covariates that are not scored (population). */
+export const CRIME_AREAS = [
+  'homicide',
+  'drugs',
+  'trafficking_in_persons',
+  'firearms',
+  'cybercrime',
+  'corruption',
+  'organised_crime',
+  'property',
+  'resilience',
+  'governance',
+  'context',
+] as const;
+export type CrimeArea = (typeof CRIME_AREAS)[number];
+
+/** One entry of the indicator catalogue. */
+export interface IndicatorDefinition {
+  readonly code: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly crimeArea: CrimeArea;
+  readonly polarity: Polarity;
+  readonly description?: string;
+  readonly source?: string;
+  /** Plausible range for the unit; values outside are flagged by quality checks. */
+  readonly plausibleMin?: number;
+  readonly plausibleMax?: number;
+}
+
+export type EntityKind = 'country' | 'region' | 'subnational';
+export type OsceStatus = 'participating' | 'partner_asian' | 'partner_mediterranean';
+
+export interface EntityDefinition {
+  /** ISO 3166-1 alpha-3 for countries (XKX for Kosovo); other codes for regions. */
+  readonly code: string;
+  readonly name: string;
+  readonly kind: EntityKind;
+  readonly osceStatus: OsceStatus | null;
+  readonly subregion: string | null;
+  readonly iso2: string | null;
+}
+
+/** Sharing level of an ingestion batch (who may read its observations). */
+export const SHARING_LEVELS = ['public', 'restricted', 'owner'] as const;
+export type SharingLevel = (typeof SHARING_LEVELS)[number];
+
+/** A typed period: years, quarters and months are distinct, never bare strings. */
+export type Period =
+  | { readonly kind: 'year'; readonly year: number }
+  | { readonly kind: 'quarter'; readonly year: number; readonly quarter: 1 | 2 | 3 | 4 }
+  | { readonly kind: 'month'; readonly year: number; readonly month: number };
