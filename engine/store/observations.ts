@@ -1,0 +1,109 @@
+/**
+ * Reading observations. Several batches may hold the same (entity, indicator, period), e.g. a
+ * revised release: the current value is the one from the most recent batch.
+ */
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { ThreatLensError } from '../errors.ts';
+import type { Database } from './schema.ts';
+
+export interface ObservationQuery {
+  readonly entity?: string;
+  readonly indicator?: string;
+  readonly fromYear?: number;
+  readonly toYear?: number;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+interface CursorKey {
+  readonly e: string;
+  readonly i: string;
+  readonly p: string;
+  readonly b: number;
+}
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorKey {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorKey;
+    if (typeof key.e === 'string' && typeof key.i === 'string' && typeof key.p === 'string' && Number.isInteger(key.b)) return key;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ThreatLensError('TL_BAD_OPTION', 'cursor is not one this API issued; start again without it');
+}
+
+/** A page of observations in a stable order (entity, indicator, period, batch); keyset pagination. */
+export async function pageObservations(db: Kysely<Database>, query: ObservationQuery) {
+  let q = db
+    .selectFrom('observations as o')
+    .innerJoin('ingestion_batches as b', 'b.id', 'o.batch_id')
+    .select([
+      'o.entity_code',
+      'o.indicator_code',
+      'o.period',
+      'o.period_kind',
+      'o.year',
+      'o.value',
+      'o.value_qualifier',
+      'o.flags',
+      'o.row_source',
+      'o.batch_id',
+      'b.source as batch_source',
+      'b.synthetic',
+    ])
+    .orderBy('o.entity_code')
+    .orderBy('o.indicator_code')
+    .orderBy('o.period')
+    .orderBy('o.batch_id')
+    .limit(query.limit + 1);
+  if (query.entity) q = q.where('o.entity_code', '=', query.entity);
+  if (query.indicator) q = q.where('o.indicator_code', '=', query.indicator);
+  if (query.fromYear !== undefined) q = q.where('o.year', '>=', query.fromYear);
+  if (query.toYear !== undefined) q = q.where('o.year', '<=', query.toYear);
+  if (query.cursor) {
+    const k = decodeCursor(query.cursor);
+    q = q.where(sql<boolean>`(o.entity_code, o.indicator_code, o.period, o.batch_id) > (${k.e}, ${k.i}, ${k.p}, ${k.b})`);
+  }
+  const rows = await q.execute();
+  const hasMore = rows.length > query.limit;
+  const page = hasMore ? rows.slice(0, query.limit) : rows;
+  const last = page[page.length - 1];
+  const nextCursor = hasMore && last
+    ? encodeCursor({ e: last.entity_code, i: last.indicator_code, p: last.period, b: last.batch_id })
+    : null;
+  return { rows: page, nextCursor };
+}
+
+/** Current annual values (latest batch wins) of every indicator, for scoring. */
+export async function currentAnnualValues(db: Kysely<Database>, range: { fromYear?: number; toYear?: number } = {}) {
+  let q = db
+    .selectFrom('observations')
+    .select(['entity_code', 'indicator_code', 'year', 'value'])
+    .distinctOn(['entity_code', 'indicator_code', 'year'])
+    .where('period_kind', '=', 'year')
+    .where('value', 'is not', null)
+    .orderBy('entity_code')
+    .orderBy('indicator_code')
+    .orderBy('year')
+    .orderBy('batch_id', 'desc');
+  if (range.fromYear !== undefined) q = q.where('year', '>=', range.fromYear);
+  if (range.toYear !== undefined) q = q.where('year', '<=', range.toYear);
+  const rows = await q.execute();
+  return rows.map((r) => ({ entity: r.entity_code, indicator: r.indicator_code, year: r.year, value: r.value as number }));
+}
+
+/**
+ * The data version: a hash over the batches in the store (id and content hash). Any ingestion
+ * changes it, so a score or an assessment names exactly the data it was computed from.
+ */
+export async function dataVersion(db: Kysely<Database>): Promise<{ version: string; batches: { id: number; sha256: string }[] }> {
+  const batches = await db.selectFrom('ingestion_batches').select(['id', 'sha256']).orderBy('id').execute();
+  const hash = createHash('sha256');
+  for (const b of batches) hash.update(`${b.id}:${b.sha256}\n`);
+  return { version: hash.digest('hex').slice(0, 16), batches };
+}

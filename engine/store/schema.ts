@@ -1,0 +1,136 @@
+/**
+ * Table types for Kysely. The tables themselves are created by the migrations in ./migrations;
+ * this file is the one place their TypeScript shape is written down.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface AgencyTable {
+  code: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface EntityTable {
+  code: string;
+  name: string;
+  kind: 'country' | 'region' | 'subnational';
+  osce_status: 'participating' | 'partner_asian' | 'partner_mediterranean' | null;
+  subregion: string | null;
+  iso2: string | null;
+  parent_code: string | null;
+}
+
+export interface IndicatorTable {
+  code: string;
+  name: string;
+  unit: string;
+  crime_area: string;
+  polarity: 'higher_worse' | 'higher_better';
+  description: string | null;
+  source: string | null;
+  plausible_min: number | null;
+  plausible_max: number | null;
+}
+
+export interface IngestionBatchTable {
+  id: Generated<number>;
+  source: string;
+  file_name: string;
+  sha256: string;
+  format: string;
+  owner_agency: string;
+  sharing_level: 'public' | 'restricted' | 'owner';
+  /** Agencies a `restricted` batch is shared with (the owner always may read). */
+  shared_with: ColumnType<string[], string[] | undefined, string[]>;
+  /** Admiralty source reliability A-F (or Europol A, B, C, X). */
+  source_reliability: string;
+  /** Admiralty information credibility 1-6 (or Europol 1-4). */
+  information_credibility: string;
+  grading_scheme: 'admiralty' | 'europol_4x4';
+  rows_read: number;
+  rows_accepted: number;
+  rows_rejected: number;
+  synthetic: boolean;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface ObservationTable {
+  batch_id: number;
+  entity_code: string;
+  indicator_code: string;
+  /** Canonical period text: `2020`, `2020-Q1`, `2020-03` (engine/period.ts). */
+  period: string;
+  period_kind: 'year' | 'quarter' | 'month';
+  year: number;
+  /** Null only when the value is censored without a bound or explicitly missing with a flag. */
+  value: number | null;
+  /** `<` or `>` for censored values such as `<5` (value holds the bound). */
+  value_qualifier: string | null;
+  /** Publisher flags and quality notes (`p` provisional, `e` estimated, ...). */
+  flags: ColumnType<string[], string[] | undefined, string[]>;
+  /** Row-level source as written in the file (a series can change source: a reporting break). */
+  row_source: string | null;
+}
+
+export interface RiskScoreTable {
+  method: string;
+  year: number;
+  entity_code: string;
+  node_id: string;
+  score: number | null;
+  rank: number | null;
+  indicators_used: number;
+  data_version: string;
+  computed_at: Timestamp;
+}
+
+export interface AssessmentTable {
+  id: Generated<number>;
+  entity_code: string | null;
+  year: number;
+  method: string;
+  method_version: string;
+  params_hash: string;
+  data_version: string;
+  code_version: string;
+  seed: number | null;
+  result: Json<unknown>;
+  provenance: Json<unknown>;
+  requested_by: string;
+  purpose: string | null;
+  created_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor: string;
+  agency: string | null;
+  role: string | null;
+  action: string;
+  details: Json<unknown>;
+  purpose: string | null;
+  outcome: string;
+  /** Hash of the previous entry (hash chain; issue 6 adds verification and write protection). */
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  agencies: AgencyTable;
+  entities: EntityTable;
+  indicators: IndicatorTable;
+  ingestion_batches: IngestionBatchTable;
+  observations: ObservationTable;
+  risk_scores: RiskScoreTable;
+  assessments: AssessmentTable;
+  audit_log: AuditLogTable;
+}
+
+export type IngestionBatch = Selectable<IngestionBatchTable>;
+export type NewIngestionBatch = Insertable<IngestionBatchTable>;
+export type ObservationRow = Selectable<ObservationTable>;
