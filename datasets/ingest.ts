@@ -1,0 +1,269 @@
+/**
+ * Where data enters ThreatLens. `ingestFile` reads a CSV file (long or wide layout), validates every
+ * row against the catalogue, and stores the valid observations as one batch in one transaction:
+ * all of it, or (unless --skip-invalid) nothing. Re-ingesting a file with the same content is a no-op.
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Kysely } from 'kysely';
+import { formatIssue, ThreatLensError, type InputIssue } from '../engine/errors.ts';
+import { findPersonColumns } from '../engine/ingest/person-columns.ts';
+import { detectLayout, toObservations, type Layout, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
+import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
+import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
+import type { Database } from '../engine/store/schema.ts';
+import type { Period, SharingLevel } from '../engine/types.ts';
+import { fileSize, readCsvRecords, sha256File, sniffCsv } from './loaders/csv-file.ts';
+
+export interface IngestOptions {
+  readonly format?: LayoutFormat;
+  /** Name of the publisher or dataset; defaults to the file name. */
+  readonly source?: string;
+  readonly owner?: string;
+  readonly sharing?: SharingLevel;
+  readonly sharedWith?: readonly string[];
+  /** Admiralty grade of source and information, e.g. `B2` (default `C3`: fairly reliable, possibly true). */
+  readonly grade?: string;
+  /** Store the valid rows and report the rejected ones instead of refusing the whole file. */
+  readonly skipInvalid?: boolean;
+  /** With skipInvalid: where to write the rejected rows with reasons (CSV). */
+  readonly rejectReportPath?: string;
+  readonly actor?: string;
+  readonly synthetic?: boolean;
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Observations per INSERT; tuned in bench/. */
+  readonly chunkSize?: number;
+}
+
+export interface IngestSummary {
+  readonly batchId: number | null;
+  readonly file: string;
+  readonly sha256: string;
+  readonly format: string;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly missing: number;
+  readonly skippedAsDuplicate: boolean;
+  /** The batch that already holds this exact file, when skippedAsDuplicate. */
+  readonly duplicateOf?: number;
+  readonly rejectReport?: string;
+  /** The first rejected rows with reasons (all of them are in the reject report). */
+  readonly issues: readonly InputIssue[];
+}
+
+/** Issues kept in memory and shown; the count of all of them is always exact. */
+const MAX_REPORTED_ISSUES = 1000;
+/** In strict mode, stop reading after this many issues: the file is refused anyway. */
+const STRICT_ISSUE_LIMIT = 100;
+const ADMIRALTY = /^([A-F])([1-6])$/;
+
+export async function ingestFile(db: Kysely<Database>, path: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  const file = basename(path);
+  const totalBytes = await fileSize(path);
+  const grade = parseGrade(options.grade ?? 'C3');
+  const sharing = options.sharing ?? 'public';
+  const owner = options.owner ?? PUBLIC_AGENCY;
+  if (sharing === 'restricted' && (options.sharedWith ?? []).length === 0 && owner === PUBLIC_AGENCY) {
+    throw new ThreatLensError('TL_BAD_OPTION', 'restricted sharing needs an owner agency (--owner) or agencies to share with');
+  }
+  const sha256 = await sha256File(path);
+  const existing = await findBatchBySha256(db, sha256);
+  if (existing) {
+    return {
+      batchId: null,
+      file,
+      sha256,
+      format: existing.format,
+      accepted: 0,
+      rejected: 0,
+      missing: 0,
+      skippedAsDuplicate: true,
+      duplicateOf: existing.id,
+      issues: [],
+    };
+  }
+  const { delimiter } = await sniffCsv(path);
+  const catalogue = await loadCatalogueView(db);
+  const requestedFormat = options.format ?? 'auto';
+  const chunkSize = options.chunkSize ?? 5000;
+
+  const issues: InputIssue[] = [];
+  let issueCount = 0;
+  let missing = 0;
+  let layout: Layout | undefined;
+  const addIssues = (found: readonly InputIssue[]) => {
+    issueCount += found.length;
+    for (const issue of found) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
+  };
+
+  const { batchId, counts } = await writeBatch(
+    db,
+    {
+      source: options.source ?? file,
+      fileName: file,
+      sha256,
+      format: requestedFormat,
+      ownerAgency: owner,
+      sharingLevel: sharing,
+      sharedWith: options.sharedWith ?? [],
+      sourceReliability: grade.source,
+      informationCredibility: grade.information,
+      gradingScheme: 'admiralty',
+      synthetic: options.synthetic ?? false,
+      createdBy: options.actor ?? 'cli',
+    },
+    async (write): Promise<BatchCounts> => {
+      const seen = new DuplicateIndex();
+      let rowsRead = 0;
+      let rowsRejected = 0;
+      let accepted = 0;
+      let buffer: ParsedObservation[] = [];
+      // One chunk is written while the next is parsed.
+      let pending: Promise<void> | undefined;
+      const flush = async () => {
+        const chunk = buffer;
+        buffer = [];
+        if (pending) await pending;
+        pending = write(chunk);
+        pending.catch(() => undefined);
+      };
+
+      for await (const record of readCsvRecords(path, {
+        delimiter,
+        ...(options.onProgress ? { onBytes: (bytes: number) => options.onProgress!(bytes, totalBytes) } : {}),
+      })) {
+        if (!layout) {
+          const personColumns = findPersonColumns(record.fields);
+          if (personColumns.length > 0) {
+            throw new ThreatLensError(
+              'TL_INPUT_PERSON_DATA',
+              `${file}, line ${record.line}: columns ${personColumns.map((c) => `"${c}"`).join(', ')} identify persons; ` +
+                'ThreatLens stores aggregate statistics only. Remove them and aggregate the data before ingesting.',
+              { issues: personColumns.map((field) => ({ file, line: record.line, field, message: 'identifies persons' })) },
+            );
+          }
+          layout = detectLayout(record.fields, requestedFormat, file, catalogue);
+          continue;
+        }
+        rowsRead++;
+        const result = toObservations(layout, record.fields, record.line, file, catalogue);
+        missing += result.missing;
+        const rowIssues = result.issues;
+        for (const observation of result.observations) {
+          const firstLine = seen.claim(observation.entity, observation.indicator, observation.period, observation.line);
+          if (firstLine !== undefined) {
+            rowIssues.push({
+              file,
+              line: observation.line,
+              message: `duplicate of line ${firstLine}: ${observation.entity} ${observation.indicator} ${observation.periodText} appears twice`,
+            });
+          }
+        }
+        if (rowIssues.length > 0) {
+          rowsRejected++;
+          addIssues(rowIssues);
+          if (!options.skipInvalid && issueCount >= STRICT_ISSUE_LIMIT) break;
+          continue;
+        }
+        // In strict mode a file with any issue is refused: stop spending time on writes.
+        if (!options.skipInvalid && issueCount > 0) continue;
+        accepted += result.observations.length;
+        for (const observation of result.observations) buffer.push(observation);
+        if (buffer.length >= chunkSize) await flush();
+      }
+      await flush();
+      await pending;
+
+      if (!layout || rowsRead === 0) {
+        throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has a header but no data rows`);
+      }
+      if (issueCount > 0 && !options.skipInvalid) {
+        const shown = issues.slice(0, 20).map(formatIssue).join('\n  ');
+        throw new ThreatLensError(
+          'TL_INPUT_INVALID_ROWS',
+          `${file}: ${issueCount}${issueCount >= STRICT_ISSUE_LIMIT ? '+' : ''} problem(s); nothing was stored. ` +
+            `Fix them, or use --skip-invalid to store the valid rows and report the rest.\n  ${shown}`,
+          { issues },
+        );
+      }
+      if (accepted === 0) {
+        throw new ThreatLensError('TL_INPUT_INVALID_ROWS', `${file}: no valid observations; nothing was stored`, { issues });
+      }
+      return { rowsRead, rowsAccepted: accepted, rowsRejected };
+    },
+  );
+
+  let rejectReport: string | undefined;
+  if (options.skipInvalid && issueCount > 0 && options.rejectReportPath) {
+    await writeRejectReport(options.rejectReportPath, issues);
+    rejectReport = options.rejectReportPath;
+  }
+  return {
+    batchId,
+    file,
+    sha256,
+    format: layout?.kind ?? requestedFormat,
+    accepted: counts.rowsAccepted,
+    rejected: counts.rowsRejected,
+    missing,
+    skippedAsDuplicate: false,
+    ...(rejectReport ? { rejectReport } : {}),
+    issues: issues.slice(0, 100),
+  };
+}
+
+function parseGrade(text: string): { source: string; information: string } {
+  const match = ADMIRALTY.exec(text.trim().toUpperCase());
+  if (!match) {
+    throw new ThreatLensError('TL_BAD_OPTION', `grade "${text}" is not an Admiralty code: a source letter A-F and an information digit 1-6, e.g. B2`);
+  }
+  return { source: match[1]!, information: match[2]! };
+}
+
+async function writeRejectReport(path: string, issues: readonly InputIssue[]): Promise<void> {
+  const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  const lines = ['file,line,field,value,reason'];
+  for (const issue of issues) {
+    lines.push([issue.file, String(issue.line ?? ''), issue.field ?? '', issue.value ?? '', issue.message].map(quote).join(','));
+  }
+  await writeFile(path, `${lines.join('\n')}\n`);
+}
+
+/**
+ * Remembers (entity, indicator, period) keys of a file to find duplicate rows. Keys are packed
+ * into one number so that a million rows cost a Map of numbers, not a million strings.
+ */
+class DuplicateIndex {
+  readonly #entities = new Map<string, number>();
+  readonly #indicators = new Map<string, number>();
+  readonly #lines = new Map<number, number>();
+
+  /** Records the key; returns the line that already had it, if any. */
+  claim(entity: string, indicator: string, period: Period, line: number): number | undefined {
+    const key = (this.#id(this.#entities, entity) * 65536 + this.#id(this.#indicators, indicator)) * 1_000_000 + periodNumber(period);
+    const first = this.#lines.get(key);
+    if (first !== undefined) return first;
+    this.#lines.set(key, line);
+    return undefined;
+  }
+
+  #id(map: Map<string, number>, text: string): number {
+    let id = map.get(text);
+    if (id === undefined) {
+      id = map.size;
+      map.set(text, id);
+    }
+    return id;
+  }
+}
+
+function periodNumber(period: Period): number {
+  switch (period.kind) {
+    case 'year':
+      return period.year * 100;
+    case 'month':
+      return period.year * 100 + period.month;
+    case 'quarter':
+      return period.year * 100 + 20 + period.quarter;
+  }
+}

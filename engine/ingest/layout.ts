@@ -1,0 +1,243 @@
+/**
+ * The two generic table layouts ThreatLens reads:
+ * - long: one row per observation (entity, period, indicator, value [, unit, source, flags]);
+ * - wide: one row per entity-period and one column per indicator (Our World in Data, national portals).
+ * `detectLayout` reads the header; `toObservations` turns one record into observations or issues.
+ */
+import { ThreatLensError, type InputIssue } from '../errors.ts';
+import { formatPeriod, parsePeriod } from '../period.ts';
+import type { Period } from '../types.ts';
+import { parseCellValue, shorten } from './values.ts';
+
+export type LayoutFormat = 'auto' | 'long' | 'wide';
+
+export interface LongLayout {
+  readonly kind: 'long';
+  readonly header: readonly string[];
+  readonly entity: number;
+  readonly period: number;
+  readonly indicator: number;
+  readonly value: number;
+  readonly unit?: number;
+  readonly source?: number;
+  readonly flags?: number;
+}
+
+export interface WideLayout {
+  readonly kind: 'wide';
+  readonly header: readonly string[];
+  readonly entity: number;
+  readonly period: number;
+  readonly source?: number;
+  readonly indicators: readonly { readonly column: number; readonly code: string }[];
+}
+
+export type Layout = LongLayout | WideLayout;
+
+/** What the catalogue knows, for matching columns and checking rows. */
+export interface CatalogueView {
+  /** Indicator code -> catalogue unit. */
+  readonly indicatorUnits: ReadonlyMap<string, string>;
+  /** Normalised indicator name -> code, so wide headers may use names. */
+  readonly indicatorNames: ReadonlyMap<string, string>;
+  /** Country code or name as written -> ISO3 code known to the store, or null. */
+  resolveEntity(text: string): string | null;
+}
+
+const ENTITY_HEADERS = ['entity', 'iso3', 'iso3_code', 'country_code', 'code', 'geo', 'country', 'area', 'country_or_area'];
+const PERIOD_HEADERS = ['period', 'year', 'time', 'time_period', 'date'];
+const INDICATOR_HEADERS = ['indicator', 'indicator_code', 'variable', 'series', 'series_code'];
+const VALUE_HEADERS = ['value', 'obs_value'];
+const UNIT_HEADERS = ['unit', 'unit_of_measurement'];
+const SOURCE_HEADERS = ['source'];
+const FLAG_HEADERS = ['flag', 'flags', 'obs_status', 'note'];
+/** Wide-layout columns that describe the row rather than hold an indicator. */
+const WIDE_DESCRIPTIVE = ['name', 'country', 'country_name', 'entity', 'region', 'subregion', 'continent', 'unit'];
+
+export function normaliseHeader(text: string): string {
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+function findColumn(normalised: readonly string[], names: readonly string[]): number | undefined {
+  for (const name of names) {
+    const index = normalised.indexOf(name);
+    if (index >= 0) return index;
+  }
+  return undefined;
+}
+
+export function detectLayout(header: readonly string[], format: LayoutFormat, file: string, catalogue: CatalogueView): Layout {
+  const normalised = header.map(normaliseHeader);
+  const duplicated = normalised.find((name, i) => name !== '' && normalised.indexOf(name) !== i);
+  if (duplicated) headerError(file, `column "${duplicated}" appears twice in the header`);
+
+  const entity = findColumn(normalised, ENTITY_HEADERS);
+  const period = findColumn(normalised, PERIOD_HEADERS);
+  const indicator = findColumn(normalised, INDICATOR_HEADERS);
+  const value = findColumn(normalised, VALUE_HEADERS);
+  const isLong = indicator !== undefined && value !== undefined;
+  const kind = format === 'auto' ? (isLong ? 'long' : 'wide') : format;
+
+  if (entity === undefined) headerError(file, `no entity column; expected one of ${ENTITY_HEADERS.join(', ')}`);
+  if (period === undefined) headerError(file, `no period column; expected one of ${PERIOD_HEADERS.join(', ')}`);
+
+  if (kind === 'long') {
+    if (indicator === undefined) headerError(file, `no indicator column for the long layout; expected one of ${INDICATOR_HEADERS.join(', ')}`);
+    if (value === undefined) headerError(file, `no value column for the long layout; expected one of ${VALUE_HEADERS.join(', ')}`);
+    const optional = (names: readonly string[]) => findColumn(normalised, names);
+    const unit = optional(UNIT_HEADERS);
+    const source = optional(SOURCE_HEADERS);
+    const flags = optional(FLAG_HEADERS);
+    return {
+      kind: 'long',
+      header,
+      entity,
+      period,
+      indicator,
+      value,
+      ...(unit !== undefined ? { unit } : {}),
+      ...(source !== undefined ? { source } : {}),
+      ...(flags !== undefined ? { flags } : {}),
+    };
+  }
+
+  // Wide: the entity column is the most code-like one (a `code` column beats a `country` name column).
+  const entityColumn = findColumn(normalised, ['iso3', 'iso3_code', 'country_code', 'code', 'geo', 'entity', 'country', 'area']) ?? entity;
+  const source = findColumn(normalised, SOURCE_HEADERS);
+  const indicators: { column: number; code: string }[] = [];
+  const unknown: string[] = [];
+  header.forEach((column, index) => {
+    if (index === entityColumn || index === period || index === source) return;
+    const code = catalogue.indicatorUnits.has(column.trim())
+      ? column.trim()
+      : catalogue.indicatorNames.get(normaliseHeader(column));
+    if (code) indicators.push({ column: index, code });
+    else if (!WIDE_DESCRIPTIVE.includes(normalised[index]!)) unknown.push(column);
+  });
+  if (unknown.length > 0) {
+    headerError(
+      file,
+      `columns ${unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue; ` +
+        'register them first (`threatlens indicators add`) or remove them',
+    );
+  }
+  if (indicators.length === 0) headerError(file, 'no indicator columns found for the wide layout');
+  return { kind: 'wide', header, entity: entityColumn, period, indicators, ...(source !== undefined ? { source } : {}) };
+}
+
+function headerError(file: string, message: string): never {
+  throw new ThreatLensError('TL_INPUT_HEADER', `${file}, line 1: ${message}`, { issues: [{ file, line: 1, message }] });
+}
+
+/** One valid observation, parsed and resolved against the catalogue. */
+export interface ParsedObservation {
+  readonly line: number;
+  readonly entity: string;
+  readonly indicator: string;
+  readonly period: Period;
+  readonly periodText: string;
+  readonly value: number;
+  readonly qualifier: '<' | '>' | null;
+  readonly flags: readonly string[];
+  readonly source: string | null;
+}
+
+export interface RecordResult {
+  readonly observations: ParsedObservation[];
+  readonly issues: InputIssue[];
+  /** Cells that were explicitly missing (`..`, `:`, empty): not errors, not stored. */
+  readonly missing: number;
+}
+
+/** Turns one data record into observations, or issues that name file, line and field. */
+export function toObservations(
+  layout: Layout,
+  fields: readonly string[],
+  line: number,
+  file: string,
+  catalogue: CatalogueView,
+): RecordResult {
+  const issues: InputIssue[] = [];
+  const issue = (column: number | undefined, message: string, value?: string) => {
+    issues.push({
+      file,
+      line,
+      ...(column !== undefined ? { field: layout.header[column] ?? `column ${column + 1}` } : {}),
+      message,
+      ...(value !== undefined ? { value: shorten(value) } : {}),
+    });
+  };
+  if (fields.length !== layout.header.length) {
+    issue(undefined, `the row has ${fields.length} columns, the header has ${layout.header.length} (a truncated or misaligned row)`);
+    return { observations: [], issues, missing: 0 };
+  }
+
+  const entityText = fields[layout.entity]!;
+  const entity = catalogue.resolveEntity(entityText);
+  if (!entity) issue(layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
+  const periodText = fields[layout.period]!;
+  const period = parsePeriod(periodText);
+  if (!period) issue(layout.period, `"${shorten(periodText)}" is not a period (expected a year such as 2020, 2020-Q1 or 2020-03)`, periodText);
+  const source = layout.source !== undefined ? fields[layout.source]!.trim() || null : null;
+
+  const cells: { column: number; code: string }[] = [];
+  if (layout.kind === 'long') {
+    const code = fields[layout.indicator]!.trim();
+    const unit = catalogue.indicatorUnits.get(code);
+    if (unit === undefined) {
+      issue(layout.indicator, `unknown indicator "${shorten(code)}"; register it first (\`threatlens indicators add\`)`, code);
+    } else {
+      if (layout.unit !== undefined) {
+        const fileUnit = fields[layout.unit]!.trim();
+        if (fileUnit !== '' && fileUnit.toLowerCase() !== unit.toLowerCase()) {
+          issue(layout.unit, `unit "${shorten(fileUnit)}" does not match the catalogue unit "${unit}" of ${code}`, fileUnit);
+        }
+      }
+      cells.push({ column: layout.value, code });
+    }
+  } else {
+    cells.push(...layout.indicators);
+  }
+
+  const observations: ParsedObservation[] = [];
+  let missing = 0;
+  for (const { column, code } of cells) {
+    const text = fields[column]!;
+    const parsed = parseCellValue(text);
+    if (parsed.kind === 'missing') {
+      missing++;
+      continue;
+    }
+    if (parsed.kind === 'invalid') {
+      issue(column, parsed.reason, text);
+      continue;
+    }
+    if (!entity || !period) continue;
+    const flags = layout.kind === 'long' && layout.flags !== undefined
+      ? [...parsed.flags, ...splitFlags(fields[layout.flags]!)]
+      : parsed.flags;
+    observations.push({
+      line,
+      entity,
+      indicator: code,
+      period,
+      periodText: formatPeriod(period),
+      value: parsed.value,
+      qualifier: parsed.qualifier,
+      flags,
+      source,
+    });
+  }
+  return { observations: issues.length > 0 ? [] : observations, issues, missing };
+}
+
+function splitFlags(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((f) => f.trim())
+    .filter(Boolean);
+}
