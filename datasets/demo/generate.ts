@@ -15,8 +15,8 @@
  *   2021 and 2023 editions; WGI-style estimates are annual except 2001, as the real index.
  * - Missingness as real data has it: series start late (later in Central Asia and for
  *   microstates), end one or two years early (reporting lag), have random gaps, and some
- *   microstate series do not exist. Homicide and rule of law are complete, so that every state
- *   has a score in every year.
+ *   microstate series do not exist. Homicide, robbery and rule of law (but for WGI's missing
+ *   2001) are complete, so that every state has a score in every year.
  * - Reporting breaks: a few series change level from one year on, and their `source` changes in
  *   the same year (a new counting rule), as a real definition change would.
  * - Planted anomalies: spikes, dips, unit errors (x1000) and multivariate events (several
@@ -103,7 +103,7 @@ const POPULATION_2020: Readonly<Record<string, number>> = {
 const MICROSTATES = new Set(['AND', 'LIE', 'MCO', 'SMR', 'VAT']);
 const GOCI_EDITIONS = [2021, 2023];
 /** Always reported, so that every state has at least two scored crime areas every year. */
-const COMPLETE_SERIES = new Set(['homicide_rate', 'wgi_rule_of_law']);
+const COMPLETE_SERIES = new Set(['homicide_rate', 'robbery_rate', 'wgi_rule_of_law']);
 
 type Shape = 'rate' | 'percent' | 'goci' | 'wgi' | 'score100' | 'population';
 
