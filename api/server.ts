@@ -1,0 +1,76 @@
+/**
+ * The main job: open (and migrate) the store, seed reference data, load the demo panel when the
+ * store is empty, compute risk scores, and serve the API. `npm start` and `threatlens serve` run it.
+ */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadDemoData, storeIsEmpty } from '../datasets/demo/load.ts';
+import { refreshRiskScores } from '../engine/scoring/refresh.ts';
+import { seedReferenceData } from '../engine/store/catalogue.ts';
+import { openStore, storeOptionsFromEnv, type Store, type StoreOptions } from '../engine/store/database.ts';
+import { buildApp, type App } from './app.ts';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly store?: StoreOptions;
+  /** Load the synthetic demo panel when the store holds no data (default true). */
+  readonly demoIfEmpty?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly app: App;
+  readonly store: Store;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function prepareStore(storeOptions: StoreOptions, demoIfEmpty: boolean, log: (line: string) => void): Promise<Store> {
+  const store = await openStore(storeOptions);
+  log(`store: ${store.kind} at ${store.location}`);
+  await seedReferenceData(store.db);
+  if (demoIfEmpty && (await storeIsEmpty(store.db))) {
+    const dir = store.kind === 'pglite' && store.location !== 'memory' ? join(store.location, 'demo') : join(tmpdir(), 'threatlens-demo');
+    log('store is empty: loading the SYNTHETIC demo panel (57 states, 2000-2024)...');
+    const summary = await loadDemoData(store, dir);
+    log(`demo data: ${summary.accepted} observations in batch ${summary.batchId}; ground truth in ${summary.truthPath}`);
+  }
+  const scored = await refreshRiskScores(store.db);
+  log(`risk scores: ${scored.years.length} years (${scored.years[0] ?? '-'}-${scored.years[scored.years.length - 1] ?? '-'}), data version ${scored.dataVersion}`);
+  return store;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store = await prepareStore(options.store ?? storeOptionsFromEnv(), options.demoIfEmpty ?? true, log);
+  // Request logs at info level cost ~60% of throughput (shared/docs/METHODS.md): warn by default.
+  const app = await buildApp({ store, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  await app.listen({ port: options.port, host: options.host });
+  const url = `http://${options.host === '0.0.0.0' ? 'localhost' : options.host}:${options.port}`;
+  log(`ThreatLens API on ${url}`);
+  log(`  risk scores:  ${url}/v1/risk-scores?year=2020`);
+  log(`  API docs:     ${url}/docs  (OpenAPI: ${url}/docs/json)`);
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= app.close().then(() => store.close()));
+  return { app, store, url, close };
+}
+
+/** Runs until SIGINT/SIGTERM, then lets in-flight requests finish and closes the store. */
+export async function serveUntilSignalled(options: ServeOptions): Promise<void> {
+  const server = await serve(options);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`${signal}: finishing in-flight requests and closing the store...`);
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+export const DEFAULT_PORT = 3000;

@@ -1,0 +1,190 @@
+/**
+ * The `threatlens` command line. Each command validates its options, calls the engine, and prints
+ * JSON (or CSV) on stdout; progress and messages go to stderr so that stdout can be piped.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { basename } from 'node:path';
+import { DEFAULT_PORT, prepareStore, serveUntilSignalled } from '../api/server.ts';
+import { ingestFile, type IngestOptions } from '../datasets/ingest.ts';
+import { writeDemoFiles } from '../datasets/demo/generate.ts';
+import { formatIssue, ThreatLensError } from '../engine/errors.ts';
+import { refreshRiskScores } from '../engine/scoring/refresh.ts';
+import { SIMPLE_COMPOSITE_METHOD } from '../engine/scoring/simple-composite.ts';
+import { listIndicators, registerIndicators, seedReferenceData } from '../engine/store/catalogue.ts';
+import { openStore, storeOptionsFromEnv, type Store } from '../engine/store/database.ts';
+import { getRiskScores, scoredYears } from '../engine/store/risk-scores.ts';
+import { CRIME_AREAS, SHARING_LEVELS, type CrimeArea, type SharingLevel } from '../engine/types.ts';
+
+const program = new Command()
+  .name('threatlens')
+  .description('ThreatLens: crime indicators in, risk scores out, for the 57 OSCE participating states.\n' +
+    'Store: PGlite in ./.threatlens (THREATLENS_DATA_DIR), or PostgreSQL when DATABASE_URL=postgres://... is set.')
+  .showHelpAfterError();
+
+const stderr = (line: string) => process.stderr.write(`${line}\n`);
+
+async function withStore<T>(work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(storeOptionsFromEnv());
+  try {
+    await seedReferenceData(store.db);
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function integer(name: string) {
+  return (text: string) => {
+    const n = Number(text);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return n;
+  };
+}
+
+program
+  .command('serve')
+  .description('migrate the store, load the demo data if it is empty, compute scores and serve the API')
+  .option('-p, --port <port>', 'port (or PORT)', integer('port'), Number(process.env.PORT ?? DEFAULT_PORT))
+  .option('--host <host>', 'interface to listen on (or HOST)', process.env.HOST ?? '127.0.0.1')
+  .option('--no-demo', 'do not load the synthetic demo data into an empty store')
+  .action(async (opts: { port: number; host: string; demo: boolean }) => {
+    await serveUntilSignalled({ port: opts.port, host: opts.host, demoIfEmpty: opts.demo, log: stderr });
+  });
+
+program
+  .command('ingest')
+  .description('ingest a CSV file (long: entity,period,indicator,value[,unit,source]; wide: entity,period,<indicator>...)')
+  .argument('<file>', 'CSV file')
+  .addOption(new Option('--format <format>', 'table layout').choices(['auto', 'long', 'wide']).default('auto'))
+  .option('--source <name>', 'publisher or dataset name (default: the file name)')
+  .option('--owner <agency>', 'owner agency code', 'public')
+  .addOption(new Option('--sharing <level>', 'who may read it').choices([...SHARING_LEVELS]).default('public'))
+  .option('--shared-with <agencies>', 'comma-separated agencies a restricted batch is shared with')
+  .option('--grade <code>', 'Admiralty grade of source and information, e.g. B2', 'C3')
+  .option('--skip-invalid', 'store the valid rows and write the rejected ones, with reasons, to a report')
+  .option('--reject-report <path>', 'where --skip-invalid writes rejected rows (default FILE.rejected.csv)')
+  .option('--no-rescore', 'do not recompute risk scores afterwards')
+  .action(async (file: string, opts: {
+    format: 'auto' | 'long' | 'wide'; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
+    grade: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean;
+  }) => {
+    const summary = await withStore(async (store) => {
+      const bar = process.stderr.isTTY ? new SingleBar({ format: 'ingest {bar} {percentage}% | {value}/{total} MB', stream: process.stderr }, Presets.shades_classic) : undefined;
+      let started = false;
+      const options: IngestOptions = {
+        format: opts.format,
+        owner: opts.owner,
+        sharing: opts.sharing,
+        grade: opts.grade,
+        actor: `cli:${process.env.USER ?? 'unknown'}`,
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.sharedWith ? { sharedWith: opts.sharedWith.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(opts.skipInvalid ? { skipInvalid: true, rejectReportPath: opts.rejectReport ?? `${basename(file)}.rejected.csv` } : {}),
+        ...(bar
+          ? {
+              onProgress: (bytes: number, total: number) => {
+                const mb = (n: number) => Math.round((n / 1e6) * 10) / 10;
+                if (!started) {
+                  bar.start(mb(total), 0);
+                  started = true;
+                }
+                bar.update(mb(bytes));
+              },
+            }
+          : {}),
+      };
+      try {
+        const result = await ingestFile(store, file, options);
+        if (opts.rescore && !result.skippedAsDuplicate) await refreshRiskScores(store.db);
+        return result;
+      } finally {
+        bar?.stop();
+      }
+    });
+    const { issues, ...rest } = summary;
+    console.log(JSON.stringify({ ...rest, issuesShown: issues.length }, null, 2));
+    if (issues.length > 0) stderr(`rejected rows (first ${Math.min(issues.length, 20)}):\n  ${issues.slice(0, 20).map(formatIssue).join('\n  ')}`);
+  });
+
+program
+  .command('score')
+  .description('print the simple composite risk scores for a year')
+  .option('--year <year>', 'year (default: latest scored)', integer('year'))
+  .option('--node <node>', '`overall` or a crime area', 'overall')
+  .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
+  .action(async (opts: { year?: number; node: string; format: 'json' | 'csv' }) => {
+    await withStore(async (store) => {
+      let years = await scoredYears(store.db, SIMPLE_COMPOSITE_METHOD);
+      if (years.length === 0) {
+        await refreshRiskScores(store.db);
+        years = await scoredYears(store.db, SIMPLE_COMPOSITE_METHOD);
+      }
+      const year = opts.year ?? years[years.length - 1];
+      if (year === undefined || !years.includes(year)) {
+        throw new ThreatLensError('TL_NO_SCORES', `No risk scores for ${opts.year ?? 'any year'}; ingest data first.`);
+      }
+      const rows = await getRiskScores(store.db, SIMPLE_COMPOSITE_METHOD, year, opts.node);
+      if (opts.format === 'csv') {
+        console.log('entity,name,score,rank');
+        for (const r of rows) console.log([r.entity_code, JSON.stringify(r.name), r.score?.toFixed(3) ?? '', r.rank ?? ''].join(','));
+      } else {
+        console.log(JSON.stringify({ method: SIMPLE_COMPOSITE_METHOD, year, node: opts.node, scores: rows }, null, 2));
+      }
+    });
+  });
+
+program
+  .command('demo')
+  .description('write the SYNTHETIC demo panel and its ground truth (planted anomalies, breaks) to a directory')
+  .option('--dir <dir>', 'output directory', 'demo-data')
+  .option('--seed <seed>', 'random seed', integer('seed'))
+  .action(async (opts: { dir: string; seed?: number }) => {
+    const result = await writeDemoFiles(opts.dir, opts.seed === undefined ? {} : { seed: opts.seed });
+    console.log(JSON.stringify(result, null, 2));
+  });
+
+program
+  .command('migrate')
+  .description('create or update the store schema and reference data, and load the demo data if the store is empty')
+  .option('--no-demo', 'do not load the demo data')
+  .action(async (opts: { demo: boolean }) => {
+    const store = await prepareStore(storeOptionsFromEnv(), opts.demo, stderr);
+    await store.close();
+  });
+
+const indicators = program.command('indicators').description('the indicator catalogue');
+indicators
+  .command('list')
+  .description('list the catalogue as JSON')
+  .action(async () => {
+    await withStore(async (store) => console.log(JSON.stringify(await listIndicators(store.db), null, 2)));
+  });
+indicators
+  .command('add')
+  .description('register (or update) an indicator')
+  .requiredOption('--code <code>', 'stable code, e.g. homicide_rate')
+  .requiredOption('--name <name>', 'human-readable name')
+  .requiredOption('--unit <unit>', 'unit, e.g. "per 100,000 population"')
+  .addOption(new Option('--crime-area <area>', 'crime area').choices([...CRIME_AREAS]).makeOptionMandatory())
+  .addOption(new Option('--polarity <polarity>', 'whether higher means worse').choices(['higher_worse', 'higher_better']).makeOptionMandatory())
+  .option('--description <text>', 'definition')
+  .action(async (opts: { code: string; name: string; unit: string; crimeArea: CrimeArea; polarity: 'higher_worse' | 'higher_better'; description?: string }) => {
+    await withStore(async (store) => {
+      await registerIndicators(store.db, [
+        { code: opts.code, name: opts.name, unit: opts.unit, crimeArea: opts.crimeArea, polarity: opts.polarity, ...(opts.description ? { description: opts.description } : {}) },
+      ]);
+      console.log(JSON.stringify({ registered: opts.code }));
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ThreatLensError) {
+    stderr(`error ${error.code}: ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    throw error;
+  }
+}
