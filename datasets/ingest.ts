@@ -5,15 +5,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Kysely } from 'kysely';
 import { formatIssue, ThreatLensError, type InputIssue } from '../engine/errors.ts';
 import { findPersonColumns } from '../engine/ingest/person-columns.ts';
-import { detectLayout, toObservations, type Layout, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
+import { createRecordParser, detectLayout, type Layout, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
 import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
 import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
-import type { Database } from '../engine/store/schema.ts';
+import type { Store } from '../engine/store/database.ts';
 import type { Period, SharingLevel } from '../engine/types.ts';
-import { fileSize, readCsvRecords, sha256File, sniffCsv } from './loaders/csv-file.ts';
+import { fileSize, readCsvBatches, sha256File, sniffCsv } from './loaders/csv-file.ts';
 
 export interface IngestOptions {
   readonly format?: LayoutFormat;
@@ -57,7 +56,8 @@ const MAX_REPORTED_ISSUES = 1000;
 const STRICT_ISSUE_LIMIT = 100;
 const ADMIRALTY = /^([A-F])([1-6])$/;
 
-export async function ingestFile(db: Kysely<Database>, path: string, options: IngestOptions = {}): Promise<IngestSummary> {
+export async function ingestFile(store: Store, path: string, options: IngestOptions = {}): Promise<IngestSummary> {
+  const db = store.db;
   const file = basename(path);
   const totalBytes = await fileSize(path);
   const grade = parseGrade(options.grade ?? 'C3');
@@ -91,13 +91,14 @@ export async function ingestFile(db: Kysely<Database>, path: string, options: In
   let issueCount = 0;
   let missing = 0;
   let layout: Layout | undefined;
+  let parseRecord: ReturnType<typeof createRecordParser> | undefined;
   const addIssues = (found: readonly InputIssue[]) => {
     issueCount += found.length;
     for (const issue of found) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
   };
 
   const { batchId, counts } = await writeBatch(
-    db,
+    store,
     {
       source: options.source ?? file,
       fileName: file,
@@ -128,10 +129,10 @@ export async function ingestFile(db: Kysely<Database>, path: string, options: In
         pending.catch(() => undefined);
       };
 
-      for await (const record of readCsvRecords(path, {
+      reading: for await (const records of readCsvBatches(path, {
         delimiter,
         ...(options.onProgress ? { onBytes: (bytes: number) => options.onProgress!(bytes, totalBytes) } : {}),
-      })) {
+      })) for (const record of records) {
         if (!layout) {
           const personColumns = findPersonColumns(record.fields);
           if (personColumns.length > 0) {
@@ -143,10 +144,11 @@ export async function ingestFile(db: Kysely<Database>, path: string, options: In
             );
           }
           layout = detectLayout(record.fields, requestedFormat, file, catalogue);
+          parseRecord = createRecordParser(layout, file, catalogue);
           continue;
         }
         rowsRead++;
-        const result = toObservations(layout, record.fields, record.line, file, catalogue);
+        const result = parseRecord!(record.fields, record.line);
         missing += result.missing;
         const rowIssues = result.issues;
         for (const observation of result.observations) {
@@ -162,7 +164,7 @@ export async function ingestFile(db: Kysely<Database>, path: string, options: In
         if (rowIssues.length > 0) {
           rowsRejected++;
           addIssues(rowIssues);
-          if (!options.skipInvalid && issueCount >= STRICT_ISSUE_LIMIT) break;
+          if (!options.skipInvalid && issueCount >= STRICT_ISSUE_LIMIT) break reading;
           continue;
         }
         // In strict mode a file with any issue is refused: stop spending time on writes.

@@ -30,7 +30,7 @@ async function expectRefused(store: Store, path: string, code: string, pattern: 
   const before = await snapshot(store);
   let caught: unknown;
   try {
-    await ingestFile(store.db, path, options);
+    await ingestFile(store, path, options);
   } catch (error) {
     caught = error;
   }
@@ -57,7 +57,7 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
 
   it('stores a long file as one batch with its provenance and an audit entry', async () => {
     const path = await writeFixture(dir, 'long.csv', LONG);
-    const summary = await ingestFile(store.db, path, { source: 'UNODC test', owner: 'agency-a', sharing: 'owner', grade: 'B2' });
+    const summary = await ingestFile(store, path, { source: 'UNODC test', owner: 'agency-a', sharing: 'owner', grade: 'B2' });
     expect(summary).toMatchObject({ accepted: 5, rejected: 0, skippedAsDuplicate: false, format: 'long' });
     const batch = await store.db.selectFrom('ingestion_batches').selectAll().where('id', '=', summary.batchId!).executeTakeFirstOrThrow();
     expect(batch).toMatchObject({
@@ -83,7 +83,7 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
   it('treats re-ingesting the same content as a no-op', async () => {
     const path = await writeFixture(dir, 'long-again.csv', LONG);
     const before = await snapshot(store);
-    const summary = await ingestFile(store.db, path);
+    const summary = await ingestFile(store, path);
     expect(summary.skippedAsDuplicate).toBe(true);
     expect(summary.duplicateOf).toBeGreaterThan(0);
     expect(await snapshot(store)).toEqual(before);
@@ -95,7 +95,7 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
       'wide.csv',
       'Country,Code,Year,Test homicide rate,t_rule_of_law\nAustria,AUT,2021,0.8,1.8\nAlbania,ALB,2021,..,-0.3\nArmenia,ARM,2021-Q2,1.5,\n',
     );
-    const summary = await ingestFile(store.db, path);
+    const summary = await ingestFile(store, path);
     expect(summary).toMatchObject({ format: 'wide', accepted: 4, missing: 2, rejected: 0 });
     const arm = await store.db.selectFrom('observations').selectAll().where('entity_code', '=', 'ARM').executeTakeFirstOrThrow();
     expect(arm).toMatchObject({ indicator_code: 't_homicide', period: '2021-Q2', period_kind: 'quarter', value: 1.5 });
@@ -172,7 +172,7 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
       'entity,period,indicator,value\nESP,2019,t_homicide,0.6\nAtlantis,2019,t_homicide,1\nESP,2020,t_homicide,n/a\nESP,2021,t_homicide,abc\n',
     );
     const report = `${dir}/mixed.rejected.csv`;
-    const summary = await ingestFile(store.db, path, { skipInvalid: true, rejectReportPath: report });
+    const summary = await ingestFile(store, path, { skipInvalid: true, rejectReportPath: report });
     expect(summary).toMatchObject({ accepted: 1, rejected: 2, missing: 1, rejectReport: report });
     const text = await readFile(report, 'utf8');
     expect(text.split('\n')[0]).toBe('file,line,field,value,reason');

@@ -2,7 +2,7 @@
  * The two generic table layouts ThreatLens reads:
  * - long: one row per observation (entity, period, indicator, value [, unit, source, flags]);
  * - wide: one row per entity-period and one column per indicator (Our World in Data, national portals).
- * `detectLayout` reads the header; `toObservations` turns one record into observations or issues.
+ * `detectLayout` reads the header; `createRecordParser` turns records into observations or issues.
  */
 import { ThreatLensError, type InputIssue } from '../errors.ts';
 import { formatPeriod, parsePeriod } from '../period.ts';
@@ -153,87 +153,112 @@ export interface RecordResult {
   readonly missing: number;
 }
 
-/** Turns one data record into observations, or issues that name file, line and field. */
-export function toObservations(
-  layout: Layout,
-  fields: readonly string[],
-  line: number,
-  file: string,
-  catalogue: CatalogueView,
-): RecordResult {
-  const issues: InputIssue[] = [];
-  const issue = (column: number | undefined, message: string, value?: string) => {
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * Returns a function that turns one data record into observations, or issues that name file,
+ * line and field. It caches parsed periods and entity look-ups: a million rows share a few
+ * hundred distinct values of each.
+ */
+export function createRecordParser(layout: Layout, file: string, catalogue: CatalogueView) {
+  const periods = new Map<string, Period | null>();
+  const parsePeriodCached = (text: string) => {
+    let period = periods.get(text);
+    if (period === undefined) {
+      period = parsePeriod(text);
+      periods.set(text, period);
+    }
+    return period;
+  };
+  const fieldName = (column: number) => layout.header[column] ?? `column ${column + 1}`;
+  const addIssue = (issues: InputIssue[], line: number, column: number | undefined, message: string, value?: string) => {
     issues.push({
       file,
       line,
-      ...(column !== undefined ? { field: layout.header[column] ?? `column ${column + 1}` } : {}),
+      ...(column !== undefined ? { field: fieldName(column) } : {}),
       message,
       ...(value !== undefined ? { value: shorten(value) } : {}),
     });
   };
-  if (fields.length !== layout.header.length) {
-    issue(undefined, `the row has ${fields.length} columns, the header has ${layout.header.length} (a truncated or misaligned row)`);
-    return { observations: [], issues, missing: 0 };
-  }
 
-  const entityText = fields[layout.entity]!;
-  const entity = catalogue.resolveEntity(entityText);
-  if (!entity) issue(layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
-  const periodText = fields[layout.period]!;
-  const period = parsePeriod(periodText);
-  if (!period) issue(layout.period, `"${shorten(periodText)}" is not a period (expected a year such as 2020, 2020-Q1 or 2020-03)`, periodText);
-  const source = layout.source !== undefined ? fields[layout.source]!.trim() || null : null;
+  return function parseRecord(fields: readonly string[], line: number): RecordResult {
+    const issues: InputIssue[] = [];
+    if (fields.length !== layout.header.length) {
+      addIssue(issues, line, undefined, `the row has ${fields.length} columns, the header has ${layout.header.length} (a truncated or misaligned row)`);
+      return { observations: [], issues, missing: 0 };
+    }
 
-  const cells: { column: number; code: string }[] = [];
-  if (layout.kind === 'long') {
-    const code = fields[layout.indicator]!.trim();
-    const unit = catalogue.indicatorUnits.get(code);
-    if (unit === undefined) {
-      issue(layout.indicator, `unknown indicator "${shorten(code)}"; register it first (\`threatlens indicators add\`)`, code);
-    } else {
-      if (layout.unit !== undefined) {
-        const fileUnit = fields[layout.unit]!.trim();
-        if (fileUnit !== '' && fileUnit.toLowerCase() !== unit.toLowerCase()) {
-          issue(layout.unit, `unit "${shorten(fileUnit)}" does not match the catalogue unit "${unit}" of ${code}`, fileUnit);
+    const entityText = fields[layout.entity]!;
+    const entity = catalogue.resolveEntity(entityText);
+    if (!entity) addIssue(issues, line, layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
+    const periodText = fields[layout.period]!;
+    const period = parsePeriodCached(periodText);
+    if (!period) {
+      addIssue(issues, line, layout.period, `"${shorten(periodText)}" is not a period (expected a year such as 2020, 2020-Q1 or 2020-03)`, periodText);
+    }
+    const source = layout.source !== undefined ? fields[layout.source]!.trim() || null : null;
+
+    let cells: readonly { column: number; code: string }[];
+    if (layout.kind === 'long') {
+      const code = fields[layout.indicator]!.trim();
+      const unit = catalogue.indicatorUnits.get(code);
+      if (unit === undefined) {
+        addIssue(issues, line, layout.indicator, `unknown indicator "${shorten(code)}"; register it first (\`threatlens indicators add\`)`, code);
+        cells = [];
+      } else {
+        if (layout.unit !== undefined) {
+          const fileUnit = fields[layout.unit]!.trim();
+          if (fileUnit !== '' && fileUnit.toLowerCase() !== unit.toLowerCase()) {
+            addIssue(issues, line, layout.unit, `unit "${shorten(fileUnit)}" does not match the catalogue unit "${unit}" of ${code}`, fileUnit);
+          }
         }
+        cells = [{ column: layout.value, code }];
       }
-      cells.push({ column: layout.value, code });
+    } else {
+      cells = layout.indicators;
     }
-  } else {
-    cells.push(...layout.indicators);
-  }
 
-  const observations: ParsedObservation[] = [];
-  let missing = 0;
-  for (const { column, code } of cells) {
-    const text = fields[column]!;
-    const parsed = parseCellValue(text);
-    if (parsed.kind === 'missing') {
-      missing++;
-      continue;
+    const observations: ParsedObservation[] = [];
+    let missing = 0;
+    for (const { column, code } of cells) {
+      const text = fields[column]!;
+      const parsed = parseCellValue(text);
+      if (parsed.kind === 'missing') {
+        missing++;
+        continue;
+      }
+      if (parsed.kind === 'invalid') {
+        addIssue(issues, line, column, parsed.reason, text);
+        continue;
+      }
+      if (!entity || !period) continue;
+      let flags = parsed.flags.length > 0 ? parsed.flags : NO_FLAGS;
+      if (layout.kind === 'long' && layout.flags !== undefined) {
+        const written = splitFlags(fields[layout.flags]!);
+        const odd = written.find((flag) => !FLAG_TOKEN.test(flag));
+        if (odd !== undefined) {
+          addIssue(issues, line, layout.flags, `flag "${shorten(odd)}" is not a flag code (letters, digits, . _ - up to 20 characters)`, odd);
+          continue;
+        }
+        if (written.length > 0) flags = [...flags, ...written];
+      }
+      observations.push({
+        line,
+        entity,
+        indicator: code,
+        period,
+        periodText: formatPeriod(period),
+        value: parsed.value,
+        qualifier: parsed.qualifier,
+        flags,
+        source,
+      });
     }
-    if (parsed.kind === 'invalid') {
-      issue(column, parsed.reason, text);
-      continue;
-    }
-    if (!entity || !period) continue;
-    const flags = layout.kind === 'long' && layout.flags !== undefined
-      ? [...parsed.flags, ...splitFlags(fields[layout.flags]!)]
-      : parsed.flags;
-    observations.push({
-      line,
-      entity,
-      indicator: code,
-      period,
-      periodText: formatPeriod(period),
-      value: parsed.value,
-      qualifier: parsed.qualifier,
-      flags,
-      source,
-    });
-  }
-  return { observations: issues.length > 0 ? [] : observations, issues, missing };
+    return { observations: issues.length > 0 ? [] : observations, issues, missing };
+  };
 }
+
+const FLAG_TOKEN = /^[A-Za-z0-9_.-]{1,20}$/;
 
 function splitFlags(text: string): string[] {
   return text

@@ -9,6 +9,7 @@ export type ParsedValue =
   | { readonly kind: 'missing'; readonly flags: readonly string[] }
   | { readonly kind: 'invalid'; readonly reason: string };
 
+const NO_FLAGS: readonly string[] = Object.freeze([]);
 const MISSING_MARKERS = new Set(['', '..', '...', ':', 'NA', 'N/A', 'n/a', 'NaN', 'null', '-', '—']);
 const NUMBER_WITH_FLAGS = /^([<>])?\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z]{1,3})?$/;
 
@@ -25,7 +26,7 @@ export function parseCellValue(text: string): ParsedValue {
   const value = Number(match[2]);
   if (!Number.isFinite(value)) return { kind: 'invalid', reason: `"${shorten(trimmed)}" is not a finite number` };
   const qualifier = (match[1] as '<' | '>' | undefined) ?? null;
-  return { kind: 'number', value, qualifier, flags: match[3] ? [match[3]] : [] };
+  return { kind: 'number', value, qualifier, flags: match[3] ? [match[3]] : NO_FLAGS };
 }
 
 export function shorten(text: string, max = 40): string {

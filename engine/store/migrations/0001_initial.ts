@@ -78,12 +78,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('value_qualifier', 'text', (c) => c.check(sql`value_qualifier in ('<', '>')`))
     .addColumn('flags', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'::text[]`))
     .addColumn('row_source', 'text')
-    .addPrimaryKeyConstraint('observations_pk', ['batch_id', 'indicator_code', 'entity_code', 'period'])
-    .execute();
-  await db.schema
-    .createIndex('observations_series_idx')
-    .on('observations')
-    .columns(['indicator_code', 'year', 'entity_code'])
+    // One index only: every extra index roughly doubles the cost of a bulk load (bench/). This one
+    // serves lookups by indicator, by indicator and entity, and the latest-batch-wins reads.
+    .addPrimaryKeyConstraint('observations_pk', ['indicator_code', 'entity_code', 'period', 'batch_id'])
     .execute();
 
   await db.schema
