@@ -41,6 +41,23 @@ describe('generateDemoPanel', () => {
     for (const entity of OSCE_PARTICIPATING_ISO3) {
       for (let year = 2000; year <= 2024; year++) expect(byKey.has(`${entity}|population|${year}`), `${entity} ${year}`).toBe(true);
     }
+    // Order of magnitude right, from the Holy See to the United States.
+    const population2020 = (entity: string) => byKey.get(`${entity}|population|2020`)!.value;
+    expect(population2020('VAT')).toBeGreaterThan(400);
+    expect(population2020('VAT')).toBeLessThan(2000);
+    expect(population2020('MCO')).toBeGreaterThan(20_000);
+    expect(population2020('MCO')).toBeLessThan(80_000);
+    expect(population2020('USA')).toBeGreaterThan(250e6);
+    expect(population2020('USA')).toBeLessThan(450e6);
+  });
+
+  it('uses only catalogue codes, with their units, and stays in the expected size', () => {
+    for (const r of rows) {
+      expect(catalogue.has(r.indicator), r.indicator).toBe(true);
+      expect(r.unit).toBe(catalogue.get(r.indicator)!.unit);
+    }
+    expect(rows.length).toBeGreaterThan(30_000);
+    expect(rows.length).toBeLessThan(45_000);
   });
 
   it('gives every state-year values in at least two scored crime areas', () => {
@@ -63,6 +80,9 @@ describe('generateDemoPanel', () => {
     const missingShare = 1 - present / (57 * 25 * annual.length);
     expect(missingShare).toBeGreaterThan(0.05);
     expect(missingShare).toBeLessThan(0.4);
+    // More missing in early years than later (reporting started late in many places).
+    const annualRowsIn = (year: number) => rows.filter((r) => r.period === year && !r.indicator.startsWith('goci_')).length;
+    expect(annualRowsIn(2000)).toBeLessThan(0.7 * annualRowsIn(2015));
     // GI-TOC-style scores exist only in their edition years.
     expect(new Set(rows.filter((r) => r.indicator.startsWith('goci_')).map((r) => r.period))).toEqual(new Set([2021, 2023]));
   });
@@ -76,9 +96,14 @@ describe('generateDemoPanel', () => {
       expect(r.value, `${r.entity} ${r.indicator} ${r.period}`).toBeLessThanOrEqual(def.plausibleMax!);
     }
     expect(unitErrors.size).toBeGreaterThan(0);
+    // Both directions of unit error: x1000 and /1000.
+    const ratios = truth.anomalies.filter((a) => a.kind === 'unit_error').map((a) => a.plantedValue / a.expectedValue);
+    expect(ratios.some((ratio) => ratio > 500)).toBe(true);
+    expect(ratios.some((ratio) => ratio < 1 / 500)).toBe(true);
   });
 
-  it('correlates organised-crime markets against governance and with corruption offences', () => {
+  // GI-TOC-style scores exist only in 2021 and 2023, so the cross-section is 2021, not 2020.
+  it('correlates organised-crime markets against governance and with corruption offences and homicide', () => {
     const values = (indicator: string, year: number) =>
       new Map(rows.filter((r) => r.indicator === indicator && r.period === year).map((r) => [r.entity, r.value]));
     const market = values('goci_market_human_trafficking', 2021);
@@ -88,6 +113,10 @@ describe('generateDemoPanel', () => {
     const bribery = values('bribery_offences_rate', 2021);
     const withBribery = [...market.keys()].filter((k) => bribery.has(k));
     expect(sampleCorrelation(withBribery.map((k) => market.get(k)!), withBribery.map((k) => Math.log(bribery.get(k)!)))).toBeGreaterThan(0.3);
+    const networks = values('goci_actor_criminal_networks', 2021);
+    const homicide = values('homicide_rate', 2021);
+    const all = [...networks.keys()];
+    expect(sampleCorrelation(all.map((k) => networks.get(k)!), all.map((k) => Math.log(homicide.get(k)!)))).toBeGreaterThan(0.4);
   });
 
   it('records every planted anomaly and break in the data it describes', () => {
@@ -118,5 +147,12 @@ describe('generateDemoPanel', () => {
     const sample = rows[1234]!;
     expect(records[1234]).toEqual({ ...sample, period: String(sample.period), value: String(sample.value) });
     expect(JSON.parse(await readFile(truthPath, 'utf8'))).toEqual(JSON.parse(JSON.stringify(truth)));
+    // Units contain commas, so they must come back quoted.
+    expect(records.find((r) => r.indicator === 'homicide_rate')?.unit).toBe('per 100,000 population');
+    // Same seed, same bytes.
+    const csvBytes = await readFile(csvPath);
+    const again = await writeDemoFiles(await tempDir());
+    expect((await readFile(again.csvPath)).equals(csvBytes)).toBe(true);
+    expect((await readFile(again.truthPath)).equals(await readFile(truthPath))).toBe(true);
   });
 });

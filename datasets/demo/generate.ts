@@ -11,16 +11,21 @@
  * - Trends: oc and gov drift linearly per country (some escalate, some improve) with AR(1) noise;
  *   cyber offences rise everywhere; property crime falls, as it did in Europe.
  * - Indicators: rates are log-normal around a linear predictor in the factors plus a fixed country
- *   effect; percentages are logistic; GI-TOC-style scores (1-10 in 0.5 steps) exist only for the
- *   2021 and 2023 editions; WGI-style estimates are annual except 2001, as the real index.
+ *   effect (and, for heroin, a trafficking-route effect by sub-region); percentages are logistic;
+ *   GI-TOC-style scores (1-10 in 0.5 steps) exist only for the 2021 and 2023 editions; WGI-style
+ *   estimates are annual except 2001, as the real index. Population is a 2020 table (World Bank
+ *   order of magnitude) with a small per-country growth rate. Rounding: rates 3 decimals, scores
+ *   0.5 steps, WGI 4 decimals, population whole persons.
  * - Missingness as real data has it: series start late (later in Central Asia and for
  *   microstates), end one or two years early (reporting lag), have random gaps, and some
  *   microstate series do not exist. Homicide, robbery and rule of law (but for WGI's missing
  *   2001) are complete, so that every state has a score in every year.
  * - Reporting breaks: a few series change level from one year on, and their `source` changes in
  *   the same year (a new counting rule), as a real definition change would.
- * - Planted anomalies: spikes, dips, unit errors (x1000) and multivariate events (several
- *   indicators of one state-year up together), each recorded with its expected and planted value.
+ * - Planted anomalies (about 40, on rate series without a break, never on population or on a
+ *   missing cell): spikes (x3-x6), dips (x0.15-x0.3), unit errors (x1000, or /1000 for counts of
+ *   100 or more) and multivariate events (four indicators of one state-year up x1.8-x2.4 together),
+ *   each recorded with its expected (pre-planting) and planted value.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -119,6 +124,8 @@ interface IndicatorModel {
   /** Sd of the fixed country effect and of the yearly noise. */
   readonly countrySd: number;
   readonly noiseSd: number;
+  /** Additive effect on the predictor by sub-region (trafficking routes, regional markets). */
+  readonly subregion?: Partial<Record<OsceSubregion, number>>;
   /** Series start no earlier than this year. */
   readonly firstYear?: number;
   readonly source: string;
@@ -127,17 +134,27 @@ interface IndicatorModel {
 const POLICE = 'SYNTHETIC: national police statistics';
 const MODELS: Readonly<Record<string, IndicatorModel>> = {
   homicide_rate: { shape: 'rate', base: 0.4, oc: 0.55, gov: -0.25, wealth: -0.1, countrySd: 0.25, noiseSd: 0.08, source: 'SYNTHETIC: vital statistics and police records' },
+  homicide_attempted_rate: { shape: 'rate', base: 0.9, oc: 0.45, gov: -0.2, countrySd: 0.35, noiseSd: 0.12, source: POLICE },
   homicide_oc_share: { shape: 'percent', base: -1.6, oc: 0.8, gov: -0.3, countrySd: 0.4, noiseSd: 0.15, source: POLICE },
   drug_offences_rate: { shape: 'rate', base: 3.5, oc: 0.2, gov: 0.1, wealth: 0.3, countrySd: 0.5, noiseSd: 0.1, source: POLICE },
-  seizures_cocaine_kg: { shape: 'rate', base: -1.0, oc: 0.7, wealth: 0.3, countrySd: 0.9, noiseSd: 0.35, source: 'SYNTHETIC: customs and police seizure records' },
-  seizures_cannabis_kg: { shape: 'rate', base: 1.0, oc: 0.5, countrySd: 0.8, noiseSd: 0.3, source: 'SYNTHETIC: customs and police seizure records' },
-  seizures_synthetic_kg: { shape: 'rate', base: -1.5, oc: 0.6, trend: 0.05, countrySd: 0.9, noiseSd: 0.4, source: 'SYNTHETIC: customs and police seizure records' },
+  seizures_cocaine_kg_per_100k: { shape: 'rate', base: -1.0, oc: 0.7, wealth: 0.3, countrySd: 0.9, noiseSd: 0.35, source: 'SYNTHETIC: customs and police seizure records' },
+  seizures_cannabis_kg_per_100k: { shape: 'rate', base: 1.0, oc: 0.5, countrySd: 0.8, noiseSd: 0.3, source: 'SYNTHETIC: customs and police seizure records' },
+  seizures_synthetic_kg_per_100k: { shape: 'rate', base: -1.5, oc: 0.6, trend: 0.05, countrySd: 0.9, noiseSd: 0.4, source: 'SYNTHETIC: customs and police seizure records' },
+  // Opiates follow the northern and Balkan routes from Afghanistan, hence the route effects.
+  seizures_heroin_kg_per_100k: {
+    shape: 'rate', base: -2.0, oc: 0.5, trend: -0.02, countrySd: 0.8, noiseSd: 0.35,
+    subregion: { 'Central Asia': 1.6, 'South Caucasus': 0.6, 'South-Eastern Europe': 0.8, 'Eastern Europe': 0.3 },
+    source: 'SYNTHETIC: customs and police seizure records',
+  },
   tip_victims_rate: { shape: 'rate', base: -0.7, oc: 0.5, gov: 0.1, countrySd: 0.5, noiseSd: 0.2, firstYear: 2003, source: 'SYNTHETIC: national referral mechanism' },
   tip_prosecutions_rate: { shape: 'rate', base: -1.8, oc: 0.3, gov: 0.3, countrySd: 0.4, noiseSd: 0.25, firstYear: 2003, source: 'SYNTHETIC: prosecution service' },
+  tip_convictions_rate: { shape: 'rate', base: -2.4, oc: 0.3, gov: 0.35, countrySd: 0.4, noiseSd: 0.25, firstYear: 2004, source: 'SYNTHETIC: court statistics' },
   firearms_seized_rate: { shape: 'rate', base: 2.5, oc: 0.5, countrySd: 0.6, noiseSd: 0.2, source: POLICE },
+  firearms_trafficking_offences_rate: { shape: 'rate', base: -0.6, oc: 0.55, gov: -0.1, countrySd: 0.6, noiseSd: 0.25, firstYear: 2005, source: POLICE },
   firearm_homicide_share: { shape: 'percent', base: -1.0, oc: 0.5, gov: -0.2, countrySd: 0.5, noiseSd: 0.12, source: POLICE },
   cyber_offences_rate: { shape: 'rate', base: 1.2, wealth: 0.6, trend: 0.12, countrySd: 0.6, noiseSd: 0.2, firstYear: 2008, source: POLICE },
   cyber_fraud_rate: { shape: 'rate', base: 2.3, wealth: 0.5, trend: 0.1, countrySd: 0.6, noiseSd: 0.2, firstYear: 2010, source: POLICE },
+  cyber_extortion_rate: { shape: 'rate', base: -1.0, oc: 0.2, wealth: 0.5, trend: 0.15, countrySd: 0.6, noiseSd: 0.25, firstYear: 2012, source: POLICE },
   bribery_offences_rate: { shape: 'rate', base: 0.5, oc: 0.4, gov: -0.2, countrySd: 0.6, noiseSd: 0.2, source: POLICE },
   money_laundering_rate: { shape: 'rate', base: 0.3, oc: 0.3, gov: 0.2, wealth: 0.2, countrySd: 0.6, noiseSd: 0.25, source: 'SYNTHETIC: financial intelligence unit' },
   corruption_perception: { shape: 'score100', base: 50, oc: -5, gov: 15, countrySd: 3, noiseSd: 1.5, source: 'SYNTHETIC: expert and survey perception index' },
@@ -148,6 +165,7 @@ const MODELS: Readonly<Record<string, IndicatorModel>> = {
   goci_actor_criminal_networks: { shape: 'goci', base: 5.0, oc: 1.3, countrySd: 0.5, noiseSd: 0.3, source: 'SYNTHETIC: organised crime index (expert panel)' },
   goci_actor_state_embedded: { shape: 'goci', base: 4.0, oc: 0.8, gov: -1.2, countrySd: 0.5, noiseSd: 0.3, source: 'SYNTHETIC: organised crime index (expert panel)' },
   burglary_rate: { shape: 'rate', base: 5.5, oc: 0.1, wealth: 0.2, trend: -0.03, countrySd: 0.4, noiseSd: 0.08, source: POLICE },
+  theft_rate: { shape: 'rate', base: 7.0, oc: 0.05, wealth: 0.3, trend: -0.025, countrySd: 0.4, noiseSd: 0.06, source: POLICE },
   robbery_rate: { shape: 'rate', base: 3.5, oc: 0.3, wealth: -0.1, trend: -0.03, countrySd: 0.5, noiseSd: 0.1, source: POLICE },
   vehicle_theft_rate: { shape: 'rate', base: 4.5, wealth: 0.3, trend: -0.04, countrySd: 0.5, noiseSd: 0.1, source: POLICE },
   goci_res_law_enforcement: { shape: 'goci', base: 5.0, oc: -0.4, gov: 1.3, countrySd: 0.5, noiseSd: 0.3, source: 'SYNTHETIC: organised crime index (expert panel)' },
@@ -164,6 +182,7 @@ const BREAK_SOURCE = 'SYNTHETIC: ministry of interior (new counting rules)';
 
 interface Country {
   readonly iso3: string;
+  readonly subregion: OsceSubregion;
   readonly micro: boolean;
   readonly centralAsia: boolean;
   /** Latent organised-crime and governance level per year index. */
@@ -193,6 +212,7 @@ function latentCountry(iso3: string, subregion: OsceSubregion, years: number, ra
   }
   return {
     iso3,
+    subregion,
     micro: MICROSTATES.has(iso3),
     centralAsia: subregion === 'Central Asia',
     oc,
@@ -209,7 +229,7 @@ const logistic = (x: number) => 1 / (1 + Math.exp(-x));
 function rounded(shape: Shape, value: number): number {
   switch (shape) {
     case 'rate':
-      return Number(value.toPrecision(4));
+      return Math.round(value * 1000) / 1000;
     case 'percent':
     case 'score100':
       return Math.round(value * 10) / 10;
@@ -277,6 +297,7 @@ export function generateDemoPanel(options: Partial<DemoOptions> = {}): { rows: D
           (model.gov ?? 0) * country.gov[t]! +
           (model.wealth ?? 0) * country.wealth +
           (model.trend ?? 0) * t +
+          (model.subregion?.[country.subregion] ?? 0) +
           countryEffect +
           noise;
         let value: number;
@@ -340,22 +361,27 @@ export function generateDemoPanel(options: Partial<DemoOptions> = {}): { rows: D
     planted.add(`${entity}|${indicator}|${year}`);
     anomalies.push({ entity, indicator, period: year, kind, expectedValue, plantedValue });
   };
+  // Values below 0.1 are skipped: after rounding to 3 decimals a tiny value would barely move.
   const candidate = (entity: string, indicator: string, year: number) =>
     !brokenSeries.has(`${entity}|${indicator}`) &&
     !planted.has(`${entity}|${indicator}|${year}`) &&
-    panel.get(entity)!.get(indicator)!.values.has(year);
-  const singles: [PlantedAnomaly['kind'], () => number][] = [
-    ['spike', () => 3 + 3 * random.next()],
-    ['dip', () => 0.15 + 0.15 * random.next()],
-    ['unit_error', () => 1000],
-  ];
+    (panel.get(entity)!.get(indicator)!.values.get(year) ?? 0) >= 0.1;
   for (let attempt = 0; anomalies.length < 28 && attempt < 5000; attempt++) {
     const entity = random.pick(entities);
     const indicator = random.pick(rateCodes);
     const year = random.int(fromYear + 3, toYear + 1);
     if (!candidate(entity, indicator, year)) continue;
-    const [kind, factor] = anomalies.length % 7 === 6 ? singles[2]! : random.next() < 0.65 ? singles[0]! : singles[1]!;
-    plant(entity, indicator, year, kind, factor());
+    if (anomalies.length % 7 === 6) {
+      // Every other unit error is a count reported in thousands (/1000), which needs a value of 100
+      // or more to stay readable; the others are a rate reported per 100 million (x1000).
+      const inThousands = anomalies.length % 14 === 13;
+      if (inThousands && panel.get(entity)!.get(indicator)!.values.get(year)! < 100) continue;
+      plant(entity, indicator, year, 'unit_error', inThousands ? 1 / 1000 : 1000);
+    } else if (random.next() < 0.65) {
+      plant(entity, indicator, year, 'spike', 3 + 3 * random.next());
+    } else {
+      plant(entity, indicator, year, 'dip', 0.15 + 0.15 * random.next());
+    }
   }
   for (let events = 0, attempt = 0; events < 3 && attempt < 5000; attempt++) {
     const entity = random.pick(entities);
@@ -387,7 +413,8 @@ export function generateDemoPanel(options: Partial<DemoOptions> = {}): { rows: D
       seed,
       synthetic: true,
       description:
-        'SYNTHETIC ThreatLens demo panel. anomalies: values planted on purpose (expectedValue is the value before planting). ' +
+        'SYNTHETIC ThreatLens demo panel. anomalies: values planted on purpose (expectedValue is the value before planting; ' +
+        'spike x3-x6, dip x0.15-x0.3, unit_error x1000 or /1000, multivariate x1.8-x2.4 on four indicators of one entity-year). ' +
         'breaks: series whose level changes by `factor` from `fromPeriod` on, with the source changing in the same year.',
       anomalies: anomalies.sort((a, b) => a.entity.localeCompare(b.entity) || a.indicator.localeCompare(b.indicator) || a.period - b.period),
       breaks: breaks.sort((a, b) => a.entity.localeCompare(b.entity) || a.indicator.localeCompare(b.indicator)),
@@ -396,7 +423,7 @@ export function generateDemoPanel(options: Partial<DemoOptions> = {}): { rows: D
 }
 
 function csvField(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Writes demo-panel.csv (long layout) and demo-truth.json into `dir`; the same seed gives the same bytes. */
