@@ -79,7 +79,14 @@ export async function writeBatch(
       .executeTakeFirstOrThrow();
 
     const sink = openSink();
-    const counts = await fill((chunk) => (chunk.length > 0 ? sink.write(observationsAsCsv(batchId, chunk)) : Promise.resolve()));
+    let counts: BatchCounts;
+    try {
+      counts = await fill((chunk) => (chunk.length > 0 ? sink.write(observationsAsCsv(batchId, chunk)) : Promise.resolve()));
+    } catch (error) {
+      // End the COPY first: the connection cannot roll back while a COPY is open.
+      await sink.abort(error);
+      throw error;
+    }
     await sink.end();
 
     await trx
@@ -105,6 +112,8 @@ const COPY_OBSERVATIONS =
 interface CopySink {
   write(csv: string): Promise<void>;
   end(): Promise<void>;
+  /** Abandons the COPY (the server discards it) so that the transaction can roll back. */
+  abort(reason: unknown): Promise<void>;
 }
 
 /**
@@ -126,6 +135,7 @@ async function inBulkTransaction<T>(
           await client.query(`${COPY_OBSERVATIONS} from '/dev/blob' with (format csv)`, [], { blob: new Blob([csv]) });
         },
         end: async () => undefined,
+        abort: async () => undefined,
       })),
     );
   }
@@ -134,7 +144,10 @@ async function inBulkTransaction<T>(
   try {
     // A Kysely instance over this one client, so that its queries and our COPY share the transaction.
     const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: { connect: async () => Object.assign(client, { release: () => undefined }), end: async () => undefined } }),
+      dialect: new PostgresDialect({
+        // Kysely releases what it connects; this view of the client must not return it to the pool.
+        pool: { connect: async () => ({ query: client.query.bind(client), release: () => undefined }), end: async () => undefined },
+      }),
     });
     return await db.transaction().execute((trx) =>
       work(trx, () => {
@@ -148,6 +161,11 @@ async function inBulkTransaction<T>(
           end: async () => {
             stream.end();
             await done;
+          },
+          abort: async (reason) => {
+            // pg-copy-streams answers destroy() with CopyFail; the server then ends the COPY.
+            stream.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+            await done.catch(() => undefined);
           },
         };
       }),
