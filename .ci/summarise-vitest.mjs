@@ -20,9 +20,19 @@ const count = (key) => (Number.isFinite(report[key]) ? report[key] : 0);
 const passed = count('numPassedTests');
 const failed = count('numFailedTests');
 const skipped = count('numPendingTests') + count('numTodoTests');
-const failedFiles = count('numFailedTestSuites');
-if (failedFiles > 0) console.error(`${failedFiles} test file(s) failed (including files that failed to load)`);
+const files = Array.isArray(report.testResults) ? report.testResults : [];
+// Tests that never ran (a file that fails to load, a hook that throws, a crashed worker) are not
+// in numFailedTests: say so, before the summary line, so that "0 failed" on a red run is explained.
+const silentFailures = files.filter(
+  (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+);
+for (const file of silentFailures) {
+  console.error(`failed without a failing test: ${file.name}${file.message ? `: ${file.message.split('\n')[0]}` : ''}`);
+}
+if (report.success === false && failed === 0 && silentFailures.length === 0) {
+  console.error('vitest reports the run as failed (unhandled errors: see above)');
+}
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 
 // Vitest's own code decides; a report with failures never exits 0 even if the code were lost.
-process.exit(vitestStatus !== 0 ? vitestStatus : failed > 0 || failedFiles > 0 ? 1 : 0);
+process.exit(vitestStatus !== 0 ? vitestStatus : failed > 0 || report.success === false ? 1 : 0);
