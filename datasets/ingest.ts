@@ -233,20 +233,46 @@ async function writeRejectReport(path: string, issues: readonly InputIssue[]): P
 
 /**
  * Remembers (entity, indicator, period) keys of a file to find duplicate rows. Keys are packed
- * into one number so that a million rows cost a Map of numbers, not a million strings.
+ * into one integer and kept in an open-addressing hash table of typed arrays: a million rows cost
+ * 24 MB and no garbage, where a Map of a million entries cost 80 MB and 0.7 s (bench/).
  */
 class DuplicateIndex {
   readonly #entities = new Map<string, number>();
   readonly #indicators = new Map<string, number>();
-  readonly #lines = new Map<number, number>();
+  #keys = new Float64Array(1 << 16).fill(-1);
+  #lines = new Int32Array(1 << 16);
+  #size = 0;
 
   /** Records the key; returns the line that already had it, if any. */
   claim(entity: string, indicator: string, period: Period, line: number): number | undefined {
     const key = (this.#id(this.#entities, entity) * 65536 + this.#id(this.#indicators, indicator)) * 1_000_000 + periodNumber(period);
-    const first = this.#lines.get(key);
-    if (first !== undefined) return first;
-    this.#lines.set(key, line);
+    const slot = this.#find(this.#keys, key);
+    if (this.#keys[slot] === key) return this.#lines[slot];
+    this.#keys[slot] = key;
+    this.#lines[slot] = line;
+    if (++this.#size * 2 > this.#keys.length) this.#grow();
     return undefined;
+  }
+
+  #find(keys: Float64Array, key: number): number {
+    const mask = keys.length - 1;
+    // Fibonacci hashing of the low and high 32 bits, then linear probing.
+    let slot = (Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) >>> 0) & mask;
+    while (keys[slot] !== -1 && keys[slot] !== key) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  #grow(): void {
+    const oldKeys = this.#keys;
+    const oldLines = this.#lines;
+    this.#keys = new Float64Array(oldKeys.length * 2).fill(-1);
+    this.#lines = new Int32Array(oldKeys.length * 2);
+    for (let i = 0; i < oldKeys.length; i++) {
+      if (oldKeys[i] === -1) continue;
+      const slot = this.#find(this.#keys, oldKeys[i]!);
+      this.#keys[slot] = oldKeys[i]!;
+      this.#lines[slot] = oldLines[i]!;
+    }
   }
 
   #id(map: Map<string, number>, text: string): number {

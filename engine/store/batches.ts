@@ -105,6 +105,7 @@ export async function writeBatch(
   });
 }
 
+const COPY_BUFFER_BYTES = 8 * 1024 * 1024;
 const COPY_OBSERVATIONS =
   'copy observations (batch_id, entity_code, indicator_code, period, period_kind, year, value, value_qualifier, flags, row_source)';
 
@@ -156,7 +157,11 @@ async function inBulkTransaction<T>(
         done.catch(() => undefined);
         return {
           write: async (csv) => {
-            if (!stream.write(csv)) await Promise.race([once(stream, 'drain'), done]);
+            stream.write(csv);
+            // Let up to 8 MB queue so that parsing the next chunk overlaps the server's COPY, and
+            // yield to the event loop so that the socket is flushed while we parse.
+            if (stream.writableLength > COPY_BUFFER_BYTES) await Promise.race([once(stream, 'drain'), done]);
+            else await new Promise((resolve) => setImmediate(resolve));
           },
           end: async () => {
             stream.end();

@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run.
+ * Uses DATABASE_URL when set, else starts a throwaway PostgreSQL from Debian's packages.
+ * BENCH_ROWS changes the ingestion size (default 1,000,000).
+ */
+import { cpus, totalmem } from 'node:os';
+import { benchIngest } from './ingest.ts';
+import { startTemporaryPostgres } from '../test/support/postgres-cluster.ts';
+
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+console.log(`ThreatLens benchmarks, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
+  `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+
+const cluster = process.env.DATABASE_URL ? undefined : await startTemporaryPostgres();
+const adminUrl = process.env.DATABASE_URL ?? cluster!.url;
+try {
+  console.log('\n[ingest] long CSV into PostgreSQL, beside COPY of the same file');
+  const r = await benchIngest(adminUrl, rows, 'bench/out');
+  console.log(`  threatlens ingest        ${fmt(r.ingest.rowsPerSecond).padStart(10)} rows/s  (${r.ingest.seconds.toFixed(2)} s, peak RSS ${fmt(r.ingest.maxRssMb)} MB; target < 500 MB)`);
+  console.log(`  COPY, observations shape  ${fmt(r.copyIndexed.rowsPerSecond).padStart(10)} rows/s  (${r.copyIndexed.seconds.toFixed(2)} s)`);
+  console.log(`  COPY, bare table         ${fmt(r.copyBare.rowsPerSecond).padStart(10)} rows/s  (${r.copyBare.seconds.toFixed(2)} s)`);
+  console.log(`  ratio to COPY, same table ${(r.ingest.rowsPerSecond / r.copyIndexed.rowsPerSecond).toFixed(2)}  (target >= 0.5)`);
+  console.log(`  ratio to COPY, bare      ${(r.ingest.rowsPerSecond / r.copyBare.rowsPerSecond).toFixed(2)}`);
+} finally {
+  await cluster?.stop();
+}
