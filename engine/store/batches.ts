@@ -3,7 +3,6 @@
  * transaction or not at all. Observations go in with COPY (see bench/ for the speed against a
  * plain COPY of the same rows).
  */
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -155,13 +154,24 @@ async function inBulkTransaction<T>(
         const stream = client.query(copyFrom(`${COPY_OBSERVATIONS} from stdin with (format csv)`));
         const done = finished(stream);
         done.catch(() => undefined);
+        // Keep up to COPY_BUFFER_BYTES queued so that the server never waits for the next chunk
+        // while we parse it; when more is queued, wait for the oldest chunk to be flushed (not for
+        // the whole queue to drain, which would starve the server).
+        const inFlight: { bytes: number; flushed: Promise<void> }[] = [];
+        let queuedBytes = 0;
         return {
           write: async (csv) => {
-            stream.write(csv);
-            // Let up to 8 MB queue so that parsing the next chunk overlaps the server's COPY, and
-            // yield to the event loop so that the socket is flushed while we parse.
-            if (stream.writableLength > COPY_BUFFER_BYTES) await Promise.race([once(stream, 'drain'), done]);
-            else await new Promise((resolve) => setImmediate(resolve));
+            const bytes = Buffer.byteLength(csv);
+            const flushed = new Promise<void>((resolve) => stream.write(csv, () => resolve()));
+            inFlight.push({ bytes, flushed });
+            queuedBytes += bytes;
+            while (queuedBytes > COPY_BUFFER_BYTES) {
+              const oldest = inFlight.shift()!;
+              await Promise.race([oldest.flushed, done]);
+              queuedBytes -= oldest.bytes;
+            }
+            // Yield to the event loop so that the socket is written while we parse the next chunk.
+            await new Promise((resolve) => setImmediate(resolve));
           },
           end: async () => {
             stream.end();

@@ -63,12 +63,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 
-  // Entity and indicator codes are checked against the catalogues at the edge (engine/ingest)
-  // before any row is written, and the catalogues are append-only; the per-row foreign-key
-  // checks would cost a third of the bulk-load speed for no extra safety.
+  // No foreign keys on observations: a per-row foreign-key check doubled the time of a 1M-row
+  // COPY (5.4 s against 2.4 s, bench/). Integrity holds without them: entity and indicator codes
+  // are checked against the append-only catalogues at the edge (engine/ingest), and observations
+  // are written only by engine/store/batches.ts, in the transaction that creates their batch.
+  // Deleting a batch must delete its observations in the same transaction.
   await db.schema
     .createTable('observations')
-    .addColumn('batch_id', 'integer', (c) => c.notNull().references('ingestion_batches.id').onDelete('cascade'))
+    .addColumn('batch_id', 'integer', (c) => c.notNull())
     .addColumn('entity_code', 'text', (c) => c.notNull())
     .addColumn('indicator_code', 'text', (c) => c.notNull())
     .addColumn('period', 'text', (c) => c.notNull())
