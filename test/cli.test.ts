@@ -1,0 +1,70 @@
+/**
+ * The threatlens command line, run as a user runs it (a child process on a PGlite data directory):
+ * JSON on stdout, errors with file, line and field on stderr and a non-zero exit code.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, writeFixture } from './support/fixtures.ts';
+
+const run = promisify(execFile);
+
+async function threatlens(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/threatlens.mjs', ...args], {
+      env: { ...process.env, THREATLENS_DATA_DIR: dataDir, DATABASE_URL: '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('threatlens CLI', () => {
+  let dir: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    dataDir = `${dir}/store`;
+    const added = await threatlens(dataDir, 'indicators', 'add', '--code', 'cli_rate', '--name', 'CLI test rate',
+      '--unit', 'per 100,000 population', '--crime-area', 'homicide', '--polarity', 'higher_worse');
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({ registered: 'cli_rate' });
+  });
+
+  it('ingests a file and prints a JSON summary; a second time is a no-op', async () => {
+    const path = await writeFixture(dir, 'cli.csv', 'entity,period,indicator,value\nDEU,2020,cli_rate,1.5\nFRA,2020,cli_rate,2.5\nPOL,2020,cli_rate,0.5\n');
+    const first = await threatlens(dataDir, 'ingest', path, '--source', 'cli test', '--grade', 'B2');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ batchId: 1, accepted: 3, rejected: 0, skippedAsDuplicate: false });
+    const again = await threatlens(dataDir, 'ingest', path);
+    expect(JSON.parse(again.stdout)).toMatchObject({ batchId: null, skippedAsDuplicate: true, duplicateOf: 1 });
+
+    const scores = await threatlens(dataDir, 'score', '--year', '2020', '--format', 'csv');
+    expect(scores.code, scores.stderr).toBe(0);
+    const lines = scores.stdout.trim().split('\n');
+    expect(lines[0]).toBe('entity,name,score,rank');
+    expect(lines).toHaveLength(58);
+    expect(lines[1]).toBe('FRA,"France",10.000,1');
+  });
+
+  it('refuses a bad file with the line and field, exit code 1, and stores nothing', async () => {
+    const path = await writeFixture(dir, 'cli-bad.csv', 'entity,period,indicator,value\nDEU,2019,cli_rate,lots\n');
+    const result = await threatlens(dataDir, 'ingest', path);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error TL_INPUT_INVALID_ROWS: cli-bad\.csv: 1 problem/);
+    expect(result.stderr).toMatch(/cli-bad\.csv, line 2, field "value": "lots" is not a number/);
+    expect(result.stdout).toBe('');
+    const scores = await threatlens(dataDir, 'score', '--year', '2019');
+    expect(scores.code).toBe(1);
+    expect(scores.stderr).toMatch(/No risk scores for 2019/);
+  });
+
+  it('explains a bad option', async () => {
+    const result = await threatlens(dataDir, 'ingest', 'x.csv', '--sharing', 'everyone');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--sharing.*everyone.*public, restricted, owner/s);
+  });
+});
