@@ -56,7 +56,8 @@ program
   .command('ingest')
   .description('ingest a CSV file (long: entity,period,indicator,value[,unit,source]; wide: entity,period,<indicator>...)')
   .argument('<file>', 'CSV file')
-  .addOption(new Option('--format <format>', 'table layout').choices(['auto', 'long', 'wide']).default('auto'))
+  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table)').choices(['auto', 'long', 'wide', 'goci']).default('auto'))
+  .option('--period <period>', 'period of every value, for files of one period (a GOCI edition year)')
   .option('--source <name>', 'publisher or dataset name (default: the file name)')
   .option('--owner <agency>', 'owner agency code', 'public')
   .addOption(new Option('--sharing <level>', 'who may read it').choices([...SHARING_LEVELS]).default('public'))
@@ -66,7 +67,7 @@ program
   .option('--reject-report <path>', 'where --skip-invalid writes rejected rows (default FILE.rejected.csv)')
   .option('--no-rescore', 'do not recompute risk scores afterwards')
   .action(async (file: string, opts: {
-    format: 'auto' | 'long' | 'wide'; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
+    format: 'auto' | 'long' | 'wide' | 'goci'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
     grade: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean;
   }) => {
     const summary = await withStore(async (store) => {
@@ -79,6 +80,7 @@ program
         grade: opts.grade,
         actor: `cli:${process.env.USER ?? 'unknown'}`,
         ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.period ? { period: opts.period } : {}),
         ...(opts.sharedWith ? { sharedWith: opts.sharedWith.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         ...(opts.skipInvalid ? { skipInvalid: true, rejectReportPath: opts.rejectReport ?? `${basename(file)}.rejected.csv` } : {}),
         ...(bar

@@ -11,11 +11,14 @@ import { createRecordParser, detectLayout, type Layout, type LayoutFormat, type 
 import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
 import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
 import type { Store } from '../engine/store/database.ts';
+import { parsePeriod } from '../engine/period.ts';
 import type { Period, SharingLevel } from '../engine/types.ts';
 import { fileSize, readCsvBatches, sha256File, sniffCsv } from './loaders/csv-file.ts';
 
 export interface IngestOptions {
   readonly format?: LayoutFormat;
+  /** The period of every value, for files that hold one period and do not say it (a GOCI edition). */
+  readonly period?: string;
   /** Name of the publisher or dataset; defaults to the file name. */
   readonly source?: string;
   readonly owner?: string;
@@ -66,6 +69,8 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   if (sharing === 'restricted' && (options.sharedWith ?? []).length === 0 && owner === PUBLIC_AGENCY) {
     throw new ThreatLensError('TL_BAD_OPTION', 'restricted sharing needs an owner agency (--owner) or agencies to share with');
   }
+  const fixedPeriod = options.period === undefined ? undefined : parsePeriod(options.period);
+  if (fixedPeriod === null) throw new ThreatLensError('TL_BAD_OPTION', `period "${options.period}" is not a year, quarter or month such as 2023`);
   const sha256 = await sha256File(path);
   const existing = await findBatchBySha256(db, sha256);
   if (existing) {
@@ -143,7 +148,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
               { issues: personColumns.map((field) => ({ file, line: record.line, field, message: 'identifies persons' })) },
             );
           }
-          layout = detectLayout(record.fields, requestedFormat, file, catalogue);
+          layout = detectLayout(record.fields, requestedFormat, file, catalogue, fixedPeriod ? { period: fixedPeriod } : {});
           parseRecord = createRecordParser(layout, file, catalogue);
           continue;
         }

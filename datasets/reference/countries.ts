@@ -106,6 +106,8 @@ const NAME_ALIASES: Readonly<Record<string, string>> = {
   'guinea bissau': 'GNB',
   'sao tome and principe': 'STP',
   'north korea': 'PRK',
+  'korea dpr': 'PRK', // GI-TOC
+  brunei: 'BRN', // GI-TOC
   'south sudan': 'SSD',
 };
 

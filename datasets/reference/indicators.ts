@@ -4,5 +4,10 @@
  */
 import type { IndicatorDefinition } from '../../engine/types.ts';
 import { DEMO_INDICATORS } from '../demo/catalogue.ts';
+import { GOCI_INDICATORS } from './goci.ts';
 
-export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [...DEMO_INDICATORS];
+export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [
+  ...DEMO_INDICATORS,
+  // Without the connector-only fields (column, group, editions).
+  ...GOCI_INDICATORS.map(({ column: _column, group: _group, editions: _editions, ...definition }) => definition),
+];

@@ -7,9 +7,10 @@
 import { ThreatLensError, type InputIssue } from '../errors.ts';
 import { formatPeriod, parsePeriod } from '../period.ts';
 import type { Period } from '../types.ts';
+import { gociLayout, looksLikeGoci } from './goci.ts';
 import { parseCellValue, shorten } from './values.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci';
 
 export interface LongLayout {
   readonly kind: 'long';
@@ -27,7 +28,8 @@ export interface WideLayout {
   readonly kind: 'wide';
   readonly header: readonly string[];
   readonly entity: number;
-  readonly period: number;
+  /** The period column, or a period that holds for the whole file (a GOCI edition year). */
+  readonly period: number | { readonly fixed: Period };
   readonly source?: number;
   readonly indicators: readonly { readonly column: number; readonly code: string }[];
 }
@@ -70,7 +72,18 @@ function findColumn(normalised: readonly string[], names: readonly string[]): nu
   return undefined;
 }
 
-export function detectLayout(header: readonly string[], format: LayoutFormat, file: string, catalogue: CatalogueView): Layout {
+export function detectLayout(
+  header: readonly string[],
+  format: LayoutFormat,
+  file: string,
+  catalogue: CatalogueView,
+  options: { period?: Period } = {},
+): Layout {
+  if (format === 'goci' || (format === 'auto' && looksLikeGoci(header))) {
+    const layout = gociLayout(header, options.period);
+    if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
+    return layout;
+  }
   const normalised = header.map(normaliseHeader);
   const duplicated = normalised.find((name, i) => name !== '' && normalised.indexOf(name) !== i);
   if (duplicated) headerError(file, `column "${duplicated}" appears twice in the header`);
@@ -191,10 +204,15 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
     const entityText = fields[layout.entity]!;
     const entity = catalogue.resolveEntity(entityText);
     if (!entity) addIssue(issues, line, layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
-    const periodText = fields[layout.period]!;
-    const period = parsePeriodCached(periodText);
-    if (!period) {
-      addIssue(issues, line, layout.period, `"${shorten(periodText)}" is not a period (expected a year such as 2020, 2020-Q1 or 2020-03)`, periodText);
+    let period: Period | null;
+    if (typeof layout.period === 'number') {
+      const periodText = fields[layout.period]!;
+      period = parsePeriodCached(periodText);
+      if (!period) {
+        addIssue(issues, line, layout.period, `"${shorten(periodText)}" is not a period (expected a year such as 2020, 2020-Q1 or 2020-03)`, periodText);
+      }
+    } else {
+      period = layout.period.fixed;
     }
     const source = layout.source !== undefined ? fields[layout.source]!.trim() || null : null;
 
