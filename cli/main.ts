@@ -9,6 +9,8 @@ import { DEFAULT_PORT, prepareStore, serveUntilSignalled } from '../api/server.t
 import { ingestFile, type IngestOptions } from '../datasets/ingest.ts';
 import { writeDemoFiles } from '../datasets/demo/generate.ts';
 import { formatIssue, ThreatLensError } from '../engine/errors.ts';
+import { BUILTIN_FRAMEWORKS, loadFramework } from '../datasets/frameworks/index.ts';
+import { frameworkNodeIds, scoreFrameworkYear } from '../engine/scoring/framework-scores.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { SIMPLE_COMPOSITE_METHOD } from '../engine/scoring/simple-composite.ts';
 import { listIndicators, registerIndicators, seedReferenceData } from '../engine/store/catalogue.ts';
@@ -111,12 +113,29 @@ program
 
 program
   .command('score')
-  .description('print the simple composite risk scores for a year')
-  .option('--year <year>', 'year (default: latest scored)', integer('year'))
-  .option('--node <node>', '`overall` or a crime area', 'overall')
+  .description('print risk scores for a year: the simple composite, or a framework (--framework)')
+  .option('--framework <id|path>', `a built-in framework (${BUILTIN_FRAMEWORKS.join(', ')}) or a framework JSON file`)
+  .option('--year <year>', 'year (default: latest scored; required with --framework)', integer('year'))
+  .option('--node <node>', 'simple composite only: `overall` or a crime area', 'overall')
   .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
-  .action(async (opts: { year?: number; node: string; format: 'json' | 'csv' }) => {
+  .action(async (opts: { framework?: string; year?: number; node: string; format: 'json' | 'csv' }) => {
     await withStore(async (store) => {
+      if (opts.framework) {
+        if (opts.year === undefined) throw new ThreatLensError('TL_BAD_OPTION', '--year is required with --framework');
+        const known = new Set((await listIndicators(store.db)).map((i) => i.code));
+        const framework = await loadFramework(opts.framework, known);
+        const rows = await scoreFrameworkYear(store.db, framework, opts.year);
+        if (rows.length === 0) throw new ThreatLensError('TL_NO_SCORES', `No data for framework ${framework.id} in ${opts.year}; ingest its indicators first.`);
+        const nodes = frameworkNodeIds(framework);
+        if (opts.format === 'csv') {
+          console.log(['entity', ...nodes].join(','));
+          for (const r of rows) console.log([r.entity, ...nodes.map((n) => r.scores.get(n)?.toFixed(4) ?? '')].join(','));
+        } else {
+          const scores = rows.map((r) => ({ entity: r.entity, ...Object.fromEntries(nodes.map((n) => [n, r.scores.get(n) ?? null])) }));
+          console.log(JSON.stringify({ framework: framework.id, version: framework.version, year: opts.year, scores }, null, 2));
+        }
+        return;
+      }
       let years = await scoredYears(store.db, SIMPLE_COMPOSITE_METHOD);
       if (years.length === 0) {
         await refreshRiskScores(store.db);
