@@ -13,6 +13,7 @@
  * }
  */
 import { ThreatLensError } from '../errors.ts';
+import { NORMALISATION_METHODS, type NormalisationSpec } from './normalise.ts';
 
 export const AGGREGATIONS = ['arithmetic', 'geometric'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -29,6 +30,8 @@ export interface Framework {
   readonly id: string;
   readonly version: string;
   readonly title: string;
+  /** How every indicator is normalised across entities before aggregation (default: none). */
+  readonly normalisation: NormalisationSpec;
   /** Top-level trees: each root is scored (GOCI has criminality and resilience). */
   readonly roots: readonly FrameworkNode[];
 }
@@ -46,7 +49,13 @@ function invalid(frameworkId: string, where: string, message: string): never {
 
 /** Parses and validates a framework document against the indicator catalogue. */
 export function parseFramework(document: unknown, knownIndicators: ReadonlySet<string>): Framework {
-  const doc = document as { id?: unknown; version?: unknown; title?: unknown; defaults?: { aggregation?: unknown }; roots?: unknown };
+  const doc = document as {
+    id?: unknown;
+    version?: unknown;
+    title?: unknown;
+    defaults?: { aggregation?: unknown; normalisation?: { method?: unknown } };
+    roots?: unknown;
+  };
   const id = typeof doc?.id === 'string' && doc.id ? doc.id : invalid('?', 'top level', '"id" must be a non-empty string');
   if (typeof doc.version !== 'string') invalid(id, 'top level', '"version" must be a string');
   if (typeof doc.title !== 'string') invalid(id, 'top level', '"title" must be a string');
@@ -89,8 +98,15 @@ export function parseFramework(document: unknown, knownIndicators: ReadonlySet<s
     return { id: nodeId, aggregation: aggregation as Aggregation, ...(weights ? { weights } : {}), children };
   };
 
+  const normalisation = (doc.defaults?.normalisation ?? { method: 'none' }) as NormalisationSpec;
+  if (!NORMALISATION_METHODS.includes(normalisation.method)) {
+    invalid(id, 'defaults', `normalisation method "${String(normalisation.method)}" is not one of ${NORMALISATION_METHODS.join(', ')}`);
+  }
+  if (normalisation.method === 'goalposts' && !(Number.isFinite(normalisation.lower) && Number.isFinite(normalisation.upper) && normalisation.upper > normalisation.lower)) {
+    invalid(id, 'defaults', 'goalposts need numbers "lower" < "upper"');
+  }
   const roots = (doc.roots as RawNode[]).map((root, i) => parseNode(root, `roots[${i}]`));
-  return { id, version: doc.version as string, title: doc.title as string, roots };
+  return { id, version: doc.version as string, title: doc.title as string, normalisation, roots };
 }
 
 /**
