@@ -112,3 +112,16 @@ describe.skipIf(!available)('goci-2021 and goci-2023 reproduce the published pil
     expect(compared).toBe(193 * 4);
   });
 });
+
+describe('the README example framework', () => {
+  it('is valid against the built-in catalogue', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { BUILTIN_INDICATORS } = await import('../datasets/reference/indicators.ts');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /## Frameworks[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README has a json example under "## Frameworks"').toBeDefined();
+    const framework = parseFramework(JSON.parse(block!), new Set(BUILTIN_INDICATORS.map((i) => i.code)));
+    expect(frameworkNodeIds(framework)).toEqual(['risk', 'threat', 'lack_of_resilience']);
+    expect(framework.normalisation).toEqual({ method: 'minmax', low: 0, high: 10 });
+  });
+});
