@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '../engine/store/database.ts';
 import { registerProblemHandlers } from './problem.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
+import { frameworkRoutes } from './routes/frameworks.ts';
 import { healthRoutes } from './routes/health.ts';
 import { observationRoutes } from './routes/observations.ts';
 import { riskScoreRoutes } from './routes/risk-scores.ts';
@@ -61,6 +62,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(catalogueRoutes);
   await app.register(observationRoutes);
   await app.register(riskScoreRoutes);
+  await app.register(frameworkRoutes);
   return app;
 }
 

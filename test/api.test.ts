@@ -114,12 +114,20 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
     }
   });
 
+  it('GET /v1/frameworks lists the built-in frameworks with their nodes', async () => {
+    const res = await app.inject('/v1/frameworks');
+    expect(res.statusCode).toBe(200);
+    const goci2023 = res.json().frameworks.find((f: { id: string }) => f.id === 'goci-2023');
+    expect(goci2023).toMatchObject({ version: '1.0.0', normalisation: 'none', nodes: ['criminality', 'criminal_markets', 'criminal_actors', 'resilience'] });
+    expect(goci2023.indicators).toHaveLength(32);
+  });
+
   it('serves the OpenAPI document and the docs UI', async () => {
     const res = await app.inject('/docs/json');
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/health', '/v1/entities', '/v1/indicators', '/v1/observations', '/v1/risk-scores']) {
+    for (const path of ['/health', '/v1/entities', '/v1/indicators', '/v1/observations', '/v1/risk-scores', '/v1/frameworks']) {
       expect(doc.paths[path], path).toBeDefined();
     }
     const ui = await app.inject('/docs/');
