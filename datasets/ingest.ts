@@ -45,6 +45,8 @@ export interface IngestSummary {
   readonly accepted: number;
   readonly rejected: number;
   readonly missing: number;
+  /** Rows about regions or aggregates (OWID_WRL, UN_EUR...) that the format drops. */
+  readonly droppedAggregates: number;
   readonly skippedAsDuplicate: boolean;
   /** The batch that already holds this exact file, when skippedAsDuplicate. */
   readonly duplicateOf?: number;
@@ -82,6 +84,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       accepted: 0,
       rejected: 0,
       missing: 0,
+      droppedAggregates: 0,
       skippedAsDuplicate: true,
       duplicateOf: existing.id,
       issues: [],
@@ -95,6 +98,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   const issues: InputIssue[] = [];
   let issueCount = 0;
   let missing = 0;
+  let droppedAggregates = 0;
   let layout: Layout | undefined;
   let parseRecord: ReturnType<typeof createRecordParser> | undefined;
   const addIssues = (found: readonly InputIssue[]) => {
@@ -155,6 +159,10 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
         rowsRead++;
         const result = parseRecord!(record.fields, record.line);
         missing += result.missing;
+        if (result.dropped) {
+          droppedAggregates++;
+          continue;
+        }
         const rowIssues = result.issues;
         for (const observation of result.observations) {
           const firstLine = seen.claim(observation.entity, observation.indicator, observation.period, observation.line);
@@ -213,6 +221,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
     accepted: counts.rowsAccepted,
     rejected: counts.rowsRejected,
     missing,
+    droppedAggregates,
     skippedAsDuplicate: false,
     ...(rejectReport ? { rejectReport } : {}),
     issues: issues.slice(0, 100),

@@ -8,9 +8,10 @@ import { ThreatLensError, type InputIssue } from '../errors.ts';
 import { formatPeriod, parsePeriod } from '../period.ts';
 import type { Period } from '../types.ts';
 import { gociLayout, looksLikeGoci } from './goci.ts';
+import { looksLikeOwid, owidLayout } from './owid.ts';
 import { parseCellValue, shorten } from './values.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid';
 
 export interface LongLayout {
   readonly kind: 'long';
@@ -32,6 +33,8 @@ export interface WideLayout {
   readonly period: number | { readonly fixed: Period };
   readonly source?: number;
   readonly indicators: readonly { readonly column: number; readonly code: string }[];
+  /** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
+  readonly aggregateRows?: { readonly column: number; readonly isAggregate: (text: string) => boolean };
 }
 
 export type Layout = LongLayout | WideLayout;
@@ -82,6 +85,13 @@ export function detectLayout(
   if (format === 'goci' || (format === 'auto' && looksLikeGoci(header))) {
     const layout = gociLayout(header, options.period);
     if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
+    return layout;
+  }
+  if (format === 'owid' || (format === 'auto' && looksLikeOwid(header))) {
+    const layout = owidLayout(header, catalogue);
+    if ('unknown' in layout) {
+      headerError(file, `Our World in Data columns ${layout.unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue`);
+    }
     return layout;
   }
   const normalised = header.map(normaliseHeader);
@@ -164,6 +174,8 @@ export interface RecordResult {
   readonly issues: InputIssue[];
   /** Cells that were explicitly missing (`..`, `:`, empty): not errors, not stored. */
   readonly missing: number;
+  /** True for a row about a region or aggregate that the layout drops. */
+  readonly dropped?: boolean;
 }
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);
@@ -201,6 +213,9 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
       return { observations: [], issues, missing: 0 };
     }
 
+    if (layout.kind === 'wide' && layout.aggregateRows?.isAggregate(fields[layout.aggregateRows.column]!)) {
+      return { observations: [], issues, missing: 0, dropped: true };
+    }
     const entityText = fields[layout.entity]!;
     const entity = catalogue.resolveEntity(entityText);
     if (!entity) addIssue(issues, line, layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
