@@ -9,12 +9,24 @@ import { formatPeriod, parsePeriod } from '../period.ts';
 import type { Period } from '../types.ts';
 import { gociLayout, looksLikeGoci } from './goci.ts';
 import { looksLikeOwid, owidLayout } from './owid.ts';
+import { looksLikeWgi, wgiLayout } from './wgi.ts';
 import { parseCellValue, shorten } from './values.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi';
+
+/** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
+export interface AggregateRows {
+  readonly column: number;
+  readonly isAggregate: (text: string) => boolean;
+}
 
 export interface LongLayout {
   readonly kind: 'long';
+  /** Publisher codes of indicators that the catalogue knows by another code (WGI's `rl`). */
+  readonly indicatorAliases?: ReadonlyMap<string, string>;
+  /** More value columns per row, stored as indicator code + suffix (a standard error: `_se`). */
+  readonly extraValues?: readonly { readonly column: number; readonly suffix: string }[];
+  readonly aggregateRows?: AggregateRows;
   readonly header: readonly string[];
   readonly entity: number;
   readonly period: number;
@@ -33,8 +45,7 @@ export interface WideLayout {
   readonly period: number | { readonly fixed: Period };
   readonly source?: number;
   readonly indicators: readonly { readonly column: number; readonly code: string }[];
-  /** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
-  readonly aggregateRows?: { readonly column: number; readonly isAggregate: (text: string) => boolean };
+  readonly aggregateRows?: AggregateRows;
 }
 
 export type Layout = LongLayout | WideLayout;
@@ -86,6 +97,10 @@ export function detectLayout(
     const layout = gociLayout(header, options.period);
     if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
     return layout;
+  }
+  if (format === 'wgi' || (format === 'auto' && looksLikeWgi(header))) {
+    if (!looksLikeWgi(header)) headerError(file, `not a Worldwide Governance Indicators table: expected columns codeindyr, ${['code', 'year', 'indicator', 'estimate', 'stddev'].join(', ')}`);
+    return wgiLayout(header);
   }
   if (format === 'owid' || (format === 'auto' && looksLikeOwid(header))) {
     const layout = owidLayout(header, catalogue);
@@ -213,7 +228,7 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
       return { observations: [], issues, missing: 0 };
     }
 
-    if (layout.kind === 'wide' && layout.aggregateRows?.isAggregate(fields[layout.aggregateRows.column]!)) {
+    if (layout.aggregateRows?.isAggregate(fields[layout.aggregateRows.column]!)) {
       return { observations: [], issues, missing: 0, dropped: true };
     }
     const entityText = fields[layout.entity]!;
@@ -233,7 +248,8 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
 
     let cells: readonly { column: number; code: string }[];
     if (layout.kind === 'long') {
-      const code = fields[layout.indicator]!.trim();
+      const written = fields[layout.indicator]!.trim();
+      const code = layout.indicatorAliases?.get(written) ?? written;
       const unit = catalogue.indicatorUnits.get(code);
       if (unit === undefined) {
         addIssue(issues, line, layout.indicator, `unknown indicator "${shorten(code)}"; register it first (\`threatlens indicators add\`)`, code);
@@ -245,7 +261,7 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
             addIssue(issues, line, layout.unit, `unit "${shorten(fileUnit)}" does not match the catalogue unit "${unit}" of ${code}`, fileUnit);
           }
         }
-        cells = [{ column: layout.value, code }];
+        cells = [{ column: layout.value, code }, ...(layout.extraValues ?? []).map((extra) => ({ column: extra.column, code: code + extra.suffix }))];
       }
     } else {
       cells = layout.indicators;
