@@ -204,7 +204,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       if (accepted === 0) {
         throw new ThreatLensError('TL_INPUT_INVALID_ROWS', `${file}: no valid observations; nothing was stored`, { issues });
       }
-      return { rowsRead, rowsAccepted: accepted, rowsRejected };
+      return { rowsRead, rowsAccepted: accepted, rowsRejected, format: layout.format };
     },
   );
 
@@ -217,7 +217,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
     batchId,
     file,
     sha256,
-    format: layout?.kind ?? requestedFormat,
+    format: counts.format ?? requestedFormat,
     accepted: counts.rowsAccepted,
     rejected: counts.rowsRejected,
     missing,

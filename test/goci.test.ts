@@ -55,7 +55,7 @@ describe.skipIf(!available)('GOCI connector on the published files', () => {
     expect(perEdition(2023)).toBe(36);
     expect(perEdition(2025)).toBe(32);
     for (const edition of [2021, 2023, 2025]) {
-      expect(summaries[edition], String(edition)).toMatchObject({ accepted: 193 * perEdition(edition), rejected: 0, missing: 0, format: 'wide' });
+      expect(summaries[edition], String(edition)).toMatchObject({ accepted: 193 * perEdition(edition), rejected: 0, missing: 0, format: 'goci' });
     }
   });
 

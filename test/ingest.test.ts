@@ -70,6 +70,7 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
       rows_read: 5,
       rows_accepted: 5,
       rows_rejected: 0,
+      format: 'long',
     });
     expect(batch.sha256).toMatch(/^[0-9a-f]{64}$/);
     const rows = await store.db.selectFrom('observations').selectAll().where('batch_id', '=', summary.batchId!).orderBy('entity_code').execute();

@@ -41,7 +41,7 @@ describe.skipIf(!hasRealData('OWID connector tests', FILE))('OWID connector on t
   it('stores every country row and drops every aggregate row, rejecting nothing', () => {
     const aggregates = rows.filter((r) => isOwidAggregate(r[1]!)).length;
     expect(aggregates).toBeGreaterThan(0);
-    expect(summary).toMatchObject({ format: 'wide', rejected: 0, droppedAggregates: aggregates, accepted: rows.length - aggregates });
+    expect(summary).toMatchObject({ format: 'owid', rejected: 0, droppedAggregates: aggregates, accepted: rows.length - aggregates });
   });
 
   it('puts known values where the file has them', async () => {

@@ -39,7 +39,7 @@ describe.skipIf(!hasRealData('WGI connector tests', FILE))('WGI connector on wgi
   it('stores every estimate and standard error of every country row, rejecting nothing', () => {
     const countryRows = rows.filter((r) => r.code !== 'ANT');
     const present = countryRows.reduce((n, r) => n + (r.estimate !== '..' ? 1 : 0) + (r.stddev !== '..' ? 1 : 0), 0);
-    expect(summary).toMatchObject({ rejected: 0, accepted: present, droppedAggregates: rows.length - countryRows.length });
+    expect(summary).toMatchObject({ format: 'wgi', rejected: 0, accepted: present, droppedAggregates: rows.length - countryRows.length });
     expect(summary.missing).toBeGreaterThan(0);
   });
 

@@ -43,5 +43,5 @@ export function gociLayout(header: readonly string[], period?: Period): WideLayo
     if (indicator) indicators.push({ column, code: indicator.code });
   });
   if (indicators.length < 20) return null;
-  return { kind: 'wide', header, entity, period: { fixed: period ?? { kind: 'year', year: gociEdition(header) } }, indicators };
+  return { kind: 'wide', format: 'goci', header, entity, period: { fixed: period ?? { kind: 'year', year: gociEdition(header) } }, indicators };
 }

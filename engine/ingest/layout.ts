@@ -22,6 +22,8 @@ export interface AggregateRows {
 
 export interface LongLayout {
   readonly kind: 'long';
+  /** The format name recorded with the batch: `long`, or the connector's (`wgi`). */
+  readonly format: string;
   /** Publisher codes of indicators that the catalogue knows by another code (WGI's `rl`). */
   readonly indicatorAliases?: ReadonlyMap<string, string>;
   /** More value columns per row, stored as indicator code + suffix (a standard error: `_se`). */
@@ -39,6 +41,8 @@ export interface LongLayout {
 
 export interface WideLayout {
   readonly kind: 'wide';
+  /** The format name recorded with the batch: `wide`, or the connector's (`goci`, `owid`). */
+  readonly format: string;
   readonly header: readonly string[];
   readonly entity: number;
   /** The period column, or a period that holds for the whole file (a GOCI edition year). */
@@ -132,6 +136,7 @@ export function detectLayout(
     const flags = optional(FLAG_HEADERS);
     return {
       kind: 'long',
+      format: 'long',
       header,
       entity,
       period,
@@ -164,7 +169,7 @@ export function detectLayout(
     );
   }
   if (indicators.length === 0) headerError(file, 'no indicator columns found for the wide layout');
-  return { kind: 'wide', header, entity: entityColumn, period, indicators, ...(source !== undefined ? { source } : {}) };
+  return { kind: 'wide', format: 'wide', header, entity: entityColumn, period, indicators, ...(source !== undefined ? { source } : {}) };
 }
 
 function headerError(file: string, message: string): never {

@@ -31,5 +31,5 @@ export function owidLayout(header: readonly string[], catalogue: CatalogueView):
     else unknown.push(title);
   });
   if (unknown.length > 0) return { unknown };
-  return { kind: 'wide', header, entity: 1, period: 2, indicators, aggregateRows: { column: 1, isAggregate: isOwidAggregate } };
+  return { kind: 'wide', format: 'owid', header, entity: 1, period: 2, indicators, aggregateRows: { column: 1, isAggregate: isOwidAggregate } };
 }

@@ -28,6 +28,7 @@ export function wgiLayout(header: readonly string[]): LongLayout {
   const column = (name: string) => header.findIndex((h) => h.trim().toLowerCase() === name);
   return {
     kind: 'long',
+    format: 'wgi',
     header,
     entity: column('code'),
     period: column('year'),

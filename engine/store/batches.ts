@@ -32,6 +32,8 @@ export interface BatchCounts {
   readonly rowsRead: number;
   readonly rowsAccepted: number;
   readonly rowsRejected: number;
+  /** The format as detected from the file, when it was known only after reading the header. */
+  readonly format?: string;
 }
 
 export type ChunkWriter = (chunk: readonly ParsedObservation[]) => Promise<void>;
@@ -90,7 +92,12 @@ export async function writeBatch(
 
     await trx
       .updateTable('ingestion_batches')
-      .set({ rows_read: counts.rowsRead, rows_accepted: counts.rowsAccepted, rows_rejected: counts.rowsRejected })
+      .set({
+        rows_read: counts.rowsRead,
+        rows_accepted: counts.rowsAccepted,
+        rows_rejected: counts.rowsRejected,
+        ...(counts.format ? { format: counts.format } : {}),
+      })
       .where('id', '=', batchId)
       .execute();
     await appendAudit(trx, {

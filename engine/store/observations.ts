@@ -37,7 +37,7 @@ export function decodeCursor(cursor: string): CursorKey {
   throw new ThreatLensError('TL_BAD_OPTION', 'cursor is not one this API issued; start again without it');
 }
 
-/** A page of observations in a stable order (entity, indicator, period, batch); keyset pagination. */
+/** A page of observations in a stable order (indicator, entity, period, batch); keyset pagination. */
 export async function pageObservations(db: Kysely<Database>, query: ObservationQuery) {
   let q = db
     .selectFrom('observations as o')
@@ -56,8 +56,9 @@ export async function pageObservations(db: Kysely<Database>, query: ObservationQ
       'b.source as batch_source',
       'b.synthetic',
     ])
-    .orderBy('o.entity_code')
+    // The primary key's order, so that pages are read from the index, not sorted.
     .orderBy('o.indicator_code')
+    .orderBy('o.entity_code')
     .orderBy('o.period')
     .orderBy('o.batch_id')
     .limit(query.limit + 1);
@@ -67,7 +68,7 @@ export async function pageObservations(db: Kysely<Database>, query: ObservationQ
   if (query.toYear !== undefined) q = q.where('o.year', '<=', query.toYear);
   if (query.cursor) {
     const k = decodeCursor(query.cursor);
-    q = q.where(sql<boolean>`(o.entity_code, o.indicator_code, o.period, o.batch_id) > (${k.e}, ${k.i}, ${k.p}, ${k.b})`);
+    q = q.where(sql<boolean>`(o.indicator_code, o.entity_code, o.period, o.batch_id) > (${k.i}, ${k.e}, ${k.p}, ${k.b})`);
   }
   const rows = await q.execute();
   const hasMore = rows.length > query.limit;
