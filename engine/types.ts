@@ -9,6 +9,8 @@ export type Polarity = 'higher_worse' | 'higher_better';
 /** Crime areas used to group indicators into sub-scores. `context` holds covariates that are not scored (population). */
 export const CRIME_AREAS = [
   'homicide',
+  'violence',
+  'sexual_offences',
   'drugs',
   'trafficking_in_persons',
   'firearms',
@@ -47,6 +49,8 @@ export interface EntityDefinition {
   readonly osceStatus: OsceStatus | null;
   readonly subregion: string | null;
   readonly iso2: string | null;
+  /** The country a sub-national entity belongs to (GB-SCT -> GBR). */
+  readonly parent?: string;
 }
 
 /** Sharing level of an ingestion batch (who may read its observations). */

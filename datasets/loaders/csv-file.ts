@@ -61,8 +61,18 @@ export async function sniffCsv(path: string): Promise<{ delimiter: Delimiter }> 
   if (text.includes('\uFFFD')) {
     throw new ThreatLensError('TL_INPUT_NOT_CSV', `${name}: the file is not UTF-8 text. Save it as UTF-8 CSV.`);
   }
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
-  const candidates: Delimiter[] = [',', ';', '\t'];
+  // A delimiter that splits the first lines into the same number (> 1) of columns; tabs first,
+  // since a tab-separated file (Eurostat's) often has commas inside its key column too.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).slice(0, 10);
+  if (lines.length > 1 && !/\n$/.test(text)) lines.pop(); // the last line may be cut at 64 KiB
+  const sample = lines.filter((line) => line !== '');
+  const firstLine = sample[0] ?? '';
+  const candidates: Delimiter[] = ['\t', ';', ','];
+  const consistent = candidates.find((d) => {
+    const counts = sample.map((line) => line.split(d).length);
+    return counts[0]! > 1 && counts.every((n) => n === counts[0]);
+  });
+  if (consistent) return { delimiter: consistent };
   const counts = candidates.map((d) => firstLine.split(d).length);
   const best = counts.indexOf(Math.max(...counts));
   if ((counts[best] ?? 1) < 2) {

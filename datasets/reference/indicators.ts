@@ -2,8 +2,9 @@
  * The indicator catalogue ThreatLens ships with. Each entry says the unit, the crime area and
  * the polarity (whether a higher value means more risk). Real-source connectors add theirs here.
  */
-import type { IndicatorDefinition } from '../../engine/types.ts';
+import type { CrimeArea, IndicatorDefinition } from '../../engine/types.ts';
 import { DEMO_INDICATORS } from '../demo/catalogue.ts';
+import { eurostatIndicatorCode } from '../../engine/ingest/eurostat.ts';
 import { WGI_DIMENSIONS } from '../../engine/ingest/wgi.ts';
 import { GOCI_INDICATORS } from './goci.ts';
 
@@ -47,10 +48,61 @@ const WGI_INDICATORS: IndicatorDefinition[] = Object.values(WGI_DIMENSIONS).flat
   },
 ]);
 
+/** Eurostat crim_off_cat: offences by ICCS category, as counts (never scored) and per 100,000. */
+const EUROSTAT_ICCS: readonly [string, string, CrimeArea][] = [
+  ['ICCS0101', 'Intentional homicide', 'homicide'],
+  ['ICCS0102', 'Attempted intentional homicide', 'homicide'],
+  ['ICCS020111', 'Serious assault', 'violence'],
+  ['ICCS020221', 'Kidnapping', 'violence'],
+  ['ICCS0301', 'Sexual violence', 'sexual_offences'],
+  ['ICCS03011', 'Rape', 'sexual_offences'],
+  ['ICCS03012', 'Sexual assault', 'sexual_offences'],
+  ['ICCS0302', 'Sexual exploitation', 'sexual_offences'],
+  ['ICCS030221', 'Child pornography', 'sexual_offences'],
+  ['ICCS0401', 'Robbery', 'property'],
+  ['ICCS0501', 'Burglary', 'property'],
+  ['ICCS05012', 'Burglary of private residential premises', 'property'],
+  ['ICCS0502', 'Theft', 'property'],
+  ['ICCS05021', 'Theft of a motorized vehicle or parts thereof', 'property'],
+  ['ICCS0601', 'Unlawful acts involving controlled drugs or precursors', 'drugs'],
+  ['ICCS0701', 'Fraud', 'property'],
+  ['ICCS0703', 'Corruption', 'corruption'],
+  ['ICCS07031', 'Bribery', 'corruption'],
+  ['ICCS07041', 'Money laundering', 'corruption'],
+  ['ICCS0903', 'Acts against computer systems', 'cybercrime'],
+  ['ICCS09051', 'Participation in an organized criminal group', 'organised_crime'],
+];
+
+const EUROSTAT_INDICATORS: IndicatorDefinition[] = EUROSTAT_ICCS.flatMap(([iccs, name, crimeArea]) => [
+  {
+    code: eurostatIndicatorCode(iccs, 'P_HTHAB'),
+    name: `${name}, police-recorded offences per 100,000 (Eurostat)`,
+    unit: 'per 100,000 population',
+    crimeArea,
+    polarity: 'higher_worse' as const,
+    description: `${iccs} ${name}: offences recorded by the police per 100,000 inhabitants (Eurostat crim_off_cat). Compare trends within a country rather than levels across countries.`,
+    source: 'Eurostat, crim_off_cat',
+    plausibleMin: 0,
+    plausibleMax: 20000,
+  },
+  {
+    code: eurostatIndicatorCode(iccs, 'NR'),
+    name: `${name}, police-recorded offences (Eurostat)`,
+    unit: 'number of offences',
+    crimeArea: 'context' as const,
+    polarity: 'higher_worse' as const,
+    description: `${iccs} ${name}: number of offences recorded by the police (Eurostat crim_off_cat); counts are not compared across countries, never scored.`,
+    source: 'Eurostat, crim_off_cat',
+    plausibleMin: 0,
+    plausibleMax: 1e8,
+  },
+]);
+
 export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [
   ...DEMO_INDICATORS,
   ...SOURCE_INDICATORS,
   ...WGI_INDICATORS,
+  ...EUROSTAT_INDICATORS,
   // Without the connector-only fields (column, group, editions).
   ...GOCI_INDICATORS.map(({ column: _column, group: _group, editions: _editions, ...definition }) => definition),
 ];

@@ -10,9 +10,17 @@ import type { Period } from '../types.ts';
 import { gociLayout, looksLikeGoci } from './goci.ts';
 import { looksLikeOwid, owidLayout } from './owid.ts';
 import { looksLikeWgi, wgiLayout } from './wgi.ts';
+import {
+  EUROSTAT_UK_JURISDICTIONS,
+  eurostatIndicatorCode,
+  eurostatLayout,
+  isEurostatAggregate,
+  looksLikeEurostat,
+  type EurostatLayout,
+} from './eurostat.ts';
 import { parseCellValue, shorten } from './values.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat';
 
 /** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
 export interface AggregateRows {
@@ -52,7 +60,7 @@ export interface WideLayout {
   readonly aggregateRows?: AggregateRows;
 }
 
-export type Layout = LongLayout | WideLayout;
+export type Layout = LongLayout | WideLayout | EurostatLayout;
 
 /** What the catalogue knows, for matching columns and checking rows. */
 export interface CatalogueView {
@@ -100,6 +108,11 @@ export function detectLayout(
   if (format === 'goci' || (format === 'auto' && looksLikeGoci(header))) {
     const layout = gociLayout(header, options.period);
     if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
+    return layout;
+  }
+  if (format === 'eurostat' || (format === 'auto' && looksLikeEurostat(header))) {
+    const layout = eurostatLayout(header);
+    if ('problem' in layout) headerError(file, `not a Eurostat bulk TSV: ${layout.problem}`);
     return layout;
   }
   if (format === 'wgi' || (format === 'auto' && looksLikeWgi(header))) {
@@ -226,6 +239,8 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
     });
   };
 
+  if (layout.kind === 'eurostat') return createEurostatParser(layout, file, catalogue, addIssue);
+
   return function parseRecord(fields: readonly string[], line: number): RecordResult {
     const issues: InputIssue[] = [];
     if (fields.length !== layout.header.length) {
@@ -306,6 +321,55 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
         qualifier: parsed.qualifier,
         flags,
         source,
+      });
+    }
+    return { observations: issues.length > 0 ? [] : observations, issues, missing };
+  };
+}
+
+type AddIssue = (issues: InputIssue[], line: number, column: number | undefined, message: string, value?: string) => void;
+
+/** Eurostat rows: one series per row (a key of dimensions), one value per period column. */
+function createEurostatParser(layout: EurostatLayout, file: string, catalogue: CatalogueView, addIssue: AddIssue) {
+  const geoAt = layout.dimensions.get('geo')!;
+  const unitAt = layout.dimensions.get('unit')!;
+  const seriesAt = [...layout.dimensions].find(([name]) => !['freq', 'unit', 'geo'].includes(name))?.[1];
+  return function parseRecord(fields: readonly string[], line: number): RecordResult {
+    const issues: InputIssue[] = [];
+    if (fields.length !== layout.header.length) {
+      addIssue(issues, line, undefined, `the row has ${fields.length} columns, the header has ${layout.header.length} (a truncated or misaligned row)`);
+      return { observations: [], issues, missing: 0 };
+    }
+    const key = fields[0]!.split(',').map((part) => part.trim());
+    const geo = key[geoAt] ?? '';
+    if (isEurostatAggregate(geo)) return { observations: [], issues, missing: 0, dropped: true };
+    const entity = EUROSTAT_UK_JURISDICTIONS[geo] ? catalogue.resolveEntity(EUROSTAT_UK_JURISDICTIONS[geo]!.code) : catalogue.resolveEntity(geo);
+    if (!entity) addIssue(issues, line, 0, `unknown country or entity "${shorten(geo)}" in the key`, fields[0]!);
+    const code = eurostatIndicatorCode(seriesAt === undefined ? 'value' : key[seriesAt] ?? '', key[unitAt] ?? '');
+    if (!catalogue.indicatorUnits.has(code)) addIssue(issues, line, 0, `series ${shorten(fields[0]!)} maps to indicator "${code}", which is not in the catalogue`, fields[0]!);
+    const observations: ParsedObservation[] = [];
+    let missing = 0;
+    for (const { column, period } of layout.periods) {
+      const parsed = parseCellValue(fields[column]!);
+      if (parsed.kind === 'missing') {
+        missing++;
+        continue;
+      }
+      if (parsed.kind === 'invalid') {
+        addIssue(issues, line, column, parsed.reason, fields[column]!);
+        continue;
+      }
+      if (!entity || issues.length > 0) continue;
+      observations.push({
+        line,
+        entity,
+        indicator: code,
+        period,
+        periodText: formatPeriod(period),
+        value: parsed.value,
+        qualifier: parsed.qualifier,
+        flags: parsed.flags,
+        source: null,
       });
     }
     return { observations: issues.length > 0 ? [] : observations, issues, missing };

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { countryEntities, resolveCountry } from '../../datasets/reference/countries.ts';
 import { BUILTIN_INDICATORS } from '../../datasets/reference/indicators.ts';
+import { EUROSTAT_UK_JURISDICTIONS } from '../ingest/eurostat.ts';
 import type { CatalogueView } from '../ingest/layout.ts';
 import { normaliseHeader } from '../ingest/layout.ts';
 import type { EntityDefinition, IndicatorDefinition } from '../types.ts';
@@ -16,6 +17,8 @@ export const PUBLIC_AGENCY = 'public';
 export async function seedReferenceData(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await upsertEntities(trx, countryEntities());
+    // Sub-national entities after the countries they belong to (parent_code references them).
+    await upsertEntities(trx, Object.values(EUROSTAT_UK_JURISDICTIONS));
     await registerIndicators(trx, BUILTIN_INDICATORS);
     await ensureAgency(trx, PUBLIC_AGENCY, 'Public sources (no restriction)');
   });
@@ -33,7 +36,7 @@ export async function upsertEntities(db: Kysely<Database>, entities: readonly En
         osce_status: e.osceStatus,
         subregion: e.subregion,
         iso2: e.iso2,
-        parent_code: null,
+        parent_code: e.parent ?? null,
       })),
     )
     .onConflict((oc) =>
