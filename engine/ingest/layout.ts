@@ -311,20 +311,22 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
         }
         if (written.length > 0) flags = [...flags, ...written];
       }
-      observations.push({
-        line,
-        entity,
-        indicator: code,
-        period,
-        periodText: formatPeriod(period),
-        value: parsed.value,
-        qualifier: parsed.qualifier,
-        flags,
-        source,
-      });
+      observations.push(observation(line, entity, code, period, parsed, flags, source));
     }
     return { observations: issues.length > 0 ? [] : observations, issues, missing };
   };
+}
+
+function observation(
+  line: number,
+  entity: string,
+  indicator: string,
+  period: Period,
+  parsed: { readonly value: number; readonly qualifier: '<' | '>' | null },
+  flags: readonly string[],
+  source: string | null,
+): ParsedObservation {
+  return { line, entity, indicator, period, periodText: formatPeriod(period), value: parsed.value, qualifier: parsed.qualifier, flags, source };
 }
 
 type AddIssue = (issues: InputIssue[], line: number, column: number | undefined, message: string, value?: string) => void;
@@ -360,17 +362,7 @@ function createEurostatParser(layout: EurostatLayout, file: string, catalogue: C
         continue;
       }
       if (!entity || issues.length > 0) continue;
-      observations.push({
-        line,
-        entity,
-        indicator: code,
-        period,
-        periodText: formatPeriod(period),
-        value: parsed.value,
-        qualifier: parsed.qualifier,
-        flags: parsed.flags,
-        source: null,
-      });
+      observations.push(observation(line, entity, code, period, parsed, parsed.flags, null));
     }
     return { observations: issues.length > 0 ? [] : observations, issues, missing };
   };
