@@ -58,7 +58,7 @@ program
   .command('ingest')
   .description('ingest a CSV file (long: entity,period,indicator,value[,unit,source]; wide: entity,period,<indicator>...)')
   .argument('<file>', 'CSV file')
-  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat']).default('auto'))
+  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV; unodc-cts: a UNODC data-portal CSV)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat', 'unodc-cts']).default('auto'))
   .option('--period <period>', 'period of every value, for files of one period (a GOCI edition year)')
   .option('--source <name>', 'publisher or dataset name (default: the file name)')
   .option('--owner <agency>', 'owner agency code', 'public')
@@ -69,7 +69,7 @@ program
   .option('--reject-report <path>', 'where --skip-invalid writes rejected rows (default FILE.rejected.csv)')
   .option('--no-rescore', 'do not recompute risk scores afterwards')
   .action(async (file: string, opts: {
-    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
+    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
     grade: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean;
   }) => {
     const summary = await withStore(async (store) => {

@@ -67,6 +67,7 @@ describe('country resolution', () => {
     ['Kosovo under UNSCR 1244', 'XKX'],
     ['OWID_KOS', 'XKX'],
     ['KSV', 'XKX'],
+    ['XKX', 'XKX'],
     ['ROM', 'ROU'],
     ['ADO', 'AND'],
     ['EL', 'GRC'],

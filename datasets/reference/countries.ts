@@ -16,6 +16,7 @@ export const KOSOVO = 'XKX';
 
 /** Non-ISO codes seen in real files, mapped to ISO3. Aggregates are not listed: they stay unresolved. */
 const CODE_ALIASES: Readonly<Record<string, string>> = {
+  XKX: KOSOVO, // our own canonical code, which the library does not know
   XKK: KOSOVO,
   KSV: KOSOVO, // World Bank WGI
   OWID_KOS: KOSOVO, // Our World in Data

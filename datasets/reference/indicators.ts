@@ -5,6 +5,7 @@
 import type { CrimeArea, IndicatorDefinition } from '../../engine/types.ts';
 import { DEMO_INDICATORS } from '../demo/catalogue.ts';
 import { eurostatIndicatorCode } from '../../engine/ingest/eurostat.ts';
+import { unodcCtsIndicatorCode } from '../../engine/ingest/unodc-cts.ts';
 import { WGI_DIMENSIONS } from '../../engine/ingest/wgi.ts';
 import { GOCI_INDICATORS } from './goci.ts';
 
@@ -98,11 +99,58 @@ const EUROSTAT_INDICATORS: IndicatorDefinition[] = EUROSTAT_ICCS.flatMap(([iccs,
   },
 ]);
 
+/** UNODC data-portal categories (data_cts_corruption_and_economic_crime), as counts and rates. */
+const UNODC_CTS_CATEGORIES: readonly [string, CrimeArea][] = [
+  ['Corruption', 'corruption'],
+  ['Corruption: Bribery', 'corruption'],
+  ['Corruption: Other acts of corruption', 'corruption'],
+  ['Money laundering', 'corruption'],
+  ['Fraud', 'property'],
+  ['Fraud: Cyber-related (Cy)', 'cybercrime'],
+  ['Smuggling of migrants', 'organised_crime'],
+  ['Theft', 'property'],
+  ['Theft: of a motorized vehicle', 'property'],
+  ['Burglary', 'property'],
+  ['Unlawful access to a computer system', 'cybercrime'],
+  ['Unlawful interception or access of computer data', 'cybercrime'],
+  ['Unlawful interference with a computer system or computer data', 'cybercrime'],
+  ['Acts that cause environmental pollution or degradation', 'organised_crime'],
+  ['Acts that result in the depletion of degradation of natural resources', 'organised_crime'],
+  ['Acts involving the movement of dumping of waste', 'organised_crime'],
+  ['Trade or possession of protected or prohibited species of faune and flora', 'organised_crime'],
+];
+
+const UNODC_CTS_INDICATORS: IndicatorDefinition[] = UNODC_CTS_CATEGORIES.flatMap(([category, crimeArea]) => [
+  {
+    code: unodcCtsIndicatorCode(category, 'Rate per 100,000 population'),
+    name: `${category}, offences per 100,000 (UNODC)`,
+    unit: 'per 100,000 population',
+    crimeArea,
+    polarity: 'higher_worse' as const,
+    description: `Police-recorded offences of ${category.toLowerCase()} per 100,000 population (UN-CTS). Definitions differ between countries: compare trends within a country.`,
+    source: 'UNODC, Crime Trends Survey (data portal)',
+    plausibleMin: 0,
+    plausibleMax: 20000,
+  },
+  {
+    code: unodcCtsIndicatorCode(category, 'Counts'),
+    name: `${category}, offences (UNODC)`,
+    unit: 'number of offences',
+    crimeArea: 'context' as const,
+    polarity: 'higher_worse' as const,
+    description: `Police-recorded offences of ${category.toLowerCase()} (UN-CTS); counts are not compared across countries, never scored.`,
+    source: 'UNODC, Crime Trends Survey (data portal)',
+    plausibleMin: 0,
+    plausibleMax: 1e8,
+  },
+]);
+
 export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [
   ...DEMO_INDICATORS,
   ...SOURCE_INDICATORS,
   ...WGI_INDICATORS,
   ...EUROSTAT_INDICATORS,
+  ...UNODC_CTS_INDICATORS,
   // Without the connector-only fields (column, group, editions).
   ...GOCI_INDICATORS.map(({ column: _column, group: _group, editions: _editions, ...definition }) => definition),
 ];

@@ -9,6 +9,7 @@ import { formatPeriod, parsePeriod } from '../period.ts';
 import type { Period } from '../types.ts';
 import { gociLayout, looksLikeGoci } from './goci.ts';
 import { looksLikeOwid, owidLayout } from './owid.ts';
+import { looksLikeUnodcCts, unodcCtsLayout } from './unodc-cts.ts';
 import { looksLikeWgi, wgiLayout } from './wgi.ts';
 import {
   EUROSTAT_UK_JURISDICTIONS,
@@ -20,7 +21,7 @@ import {
 } from './eurostat.ts';
 import { parseCellValue, shorten } from './values.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts';
 
 /** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
 export interface AggregateRows {
@@ -36,6 +37,10 @@ export interface LongLayout {
   readonly indicatorAliases?: ReadonlyMap<string, string>;
   /** More value columns per row, stored as indicator code + suffix (a standard error: `_se`). */
   readonly extraValues?: readonly { readonly column: number; readonly suffix: string }[];
+  /** The indicator code built from several columns (UNODC: category and unit). */
+  readonly indicatorFromRow?: (fields: readonly string[]) => string;
+  /** Publisher entity codes that the store knows by another code (UNODC's GBR_S). */
+  readonly entityAliases?: ReadonlyMap<string, string>;
   readonly aggregateRows?: AggregateRows;
   readonly header: readonly string[];
   readonly entity: number;
@@ -109,6 +114,10 @@ export function detectLayout(
     const layout = gociLayout(header, options.period);
     if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
     return layout;
+  }
+  if (format === 'unodc-cts' || (format === 'auto' && looksLikeUnodcCts(header))) {
+    if (!looksLikeUnodcCts(header)) headerError(file, 'not a UNODC data-portal table: expected Iso3_code, Category, Sex, Age, Year, Unit of measurement, VALUE');
+    return unodcCtsLayout(header);
   }
   if (format === 'eurostat' || (format === 'auto' && looksLikeEurostat(header))) {
     const layout = eurostatLayout(header);
@@ -252,7 +261,7 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
       return { observations: [], issues, missing: 0, dropped: true };
     }
     const entityText = fields[layout.entity]!;
-    const entity = catalogue.resolveEntity(entityText);
+    const entity = catalogue.resolveEntity((layout.kind === 'long' && layout.entityAliases?.get(entityText.trim())) || entityText);
     if (!entity) addIssue(issues, line, layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
     let period: Period | null;
     if (typeof layout.period === 'number') {
@@ -268,7 +277,7 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
 
     let cells: readonly { column: number; code: string }[];
     if (layout.kind === 'long') {
-      const written = fields[layout.indicator]!.trim();
+      const written = layout.indicatorFromRow ? layout.indicatorFromRow(fields) : fields[layout.indicator]!.trim();
       const code = layout.indicatorAliases?.get(written) ?? written;
       const unit = catalogue.indicatorUnits.get(code);
       if (unit === undefined) {
