@@ -1,12 +1,12 @@
 /**
  * Eurostat bulk TSV (SDMX-TSV), e.g. `crim_off_cat`: the first column is a comma-joined key
  * (`freq,iccs,unit,geo\TIME_PERIOD`), then one column per period. Values may carry a flag after a
- * space (`123 p`); `:` is missing. Greece is `EL`; the United Kingdom reports as three
- * jurisdictions (UKC-L England and Wales, UKM Scotland, UKN Northern Ireland), kept as
- * sub-national entities of GBR; EU and euro-area aggregates are dropped.
+ * space (`123 p`); `:` is missing. Greece is `EL`; the United Kingdom's three jurisdictions
+ * (UKC-L, UKM, UKN) resolve to sub-national entities (datasets/reference/subnational.ts); EU and
+ * euro-area aggregates are dropped.
  */
 import { parsePeriod } from '../period.ts';
-import type { EntityDefinition, Period } from '../types.ts';
+import type { Period } from '../types.ts';
 
 export interface EurostatLayout {
   readonly kind: 'eurostat';
@@ -16,13 +16,6 @@ export interface EurostatLayout {
   readonly dimensions: ReadonlyMap<string, number>;
   readonly periods: readonly { readonly column: number; readonly period: Period }[];
 }
-
-/** UK jurisdictions as Eurostat codes them, as ISO 3166-2:GB groupings. */
-export const EUROSTAT_UK_JURISDICTIONS: Readonly<Record<string, EntityDefinition>> = {
-  'UKC-L': { code: 'GB-EAW', name: 'England and Wales', kind: 'subnational', osceStatus: null, subregion: null, iso2: null, parent: 'GBR' },
-  UKM: { code: 'GB-SCT', name: 'Scotland', kind: 'subnational', osceStatus: null, subregion: null, iso2: null, parent: 'GBR' },
-  UKN: { code: 'GB-NIR', name: 'Northern Ireland', kind: 'subnational', osceStatus: null, subregion: null, iso2: null, parent: 'GBR' },
-};
 
 export function isEurostatAggregate(geo: string): boolean {
   return /^(EU|EA|EEA|EFTA)\d*(_\d+)?$/.test(geo.trim());

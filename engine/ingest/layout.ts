@@ -12,7 +12,6 @@ import { looksLikeOwid, owidLayout } from './owid.ts';
 import { looksLikeUnodcCts, unodcCtsLayout } from './unodc-cts.ts';
 import { looksLikeWgi, wgiLayout } from './wgi.ts';
 import {
-  EUROSTAT_UK_JURISDICTIONS,
   eurostatIndicatorCode,
   eurostatLayout,
   isEurostatAggregate,
@@ -39,8 +38,6 @@ export interface LongLayout {
   readonly extraValues?: readonly { readonly column: number; readonly suffix: string }[];
   /** The indicator code built from several columns (UNODC: category and unit). */
   readonly indicatorFromRow?: (fields: readonly string[]) => string;
-  /** Publisher entity codes that the store knows by another code (UNODC's GBR_S). */
-  readonly entityAliases?: ReadonlyMap<string, string>;
   readonly aggregateRows?: AggregateRows;
   readonly header: readonly string[];
   readonly entity: number;
@@ -261,7 +258,7 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
       return { observations: [], issues, missing: 0, dropped: true };
     }
     const entityText = fields[layout.entity]!;
-    const entity = catalogue.resolveEntity((layout.kind === 'long' && layout.entityAliases?.get(entityText.trim())) || entityText);
+    const entity = catalogue.resolveEntity(entityText);
     if (!entity) addIssue(issues, line, layout.entity, `unknown country or entity "${shorten(entityText)}"`, entityText);
     let period: Period | null;
     if (typeof layout.period === 'number') {
@@ -354,7 +351,7 @@ function createEurostatParser(layout: EurostatLayout, file: string, catalogue: C
     const key = fields[0]!.split(',').map((part) => part.trim());
     const geo = key[geoAt] ?? '';
     if (isEurostatAggregate(geo)) return { observations: [], issues, missing: 0, dropped: true };
-    const entity = EUROSTAT_UK_JURISDICTIONS[geo] ? catalogue.resolveEntity(EUROSTAT_UK_JURISDICTIONS[geo]!.code) : catalogue.resolveEntity(geo);
+    const entity = catalogue.resolveEntity(geo);
     if (!entity) addIssue(issues, line, 0, `unknown country or entity "${shorten(geo)}" in the key`, fields[0]!);
     const code = eurostatIndicatorCode(seriesAt === undefined ? 'value' : key[seriesAt] ?? '', key[unitAt] ?? '');
     if (!catalogue.indicatorUnits.has(code)) addIssue(issues, line, 0, `series ${shorten(fields[0]!)} maps to indicator "${code}", which is not in the catalogue`, fields[0]!);

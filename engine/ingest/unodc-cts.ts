@@ -3,18 +3,13 @@
  * `Iso3_code, Country, Region, Subregion, Indicator, Dimension, Category, Sex, Age, Year,
  * Unit of measurement, VALUE, Source`. Each category becomes two indicators, counts (never
  * scored) and rates per 100,000; the per-row `Source` (CTS, MoI, NSO...) is kept. The UK reports
- * as three jurisdictions (GBR_E_W, GBR_S, GBR_NI), kept as sub-national entities; partial-country
+ * as three jurisdictions (GBR_E_W, GBR_S, GBR_NI), which resolve to sub-national entities; partial-country
  * codes such as IRQ_C (central Iraq) are dropped and counted. Disaggregations other than
  * Sex = Total and Age = Total are refused until the catalogue has indicators for them.
  */
 import { resolveCountry } from '../../datasets/reference/countries.ts';
+import { SUBNATIONAL_ALIASES } from '../../datasets/reference/subnational.ts';
 import type { LongLayout } from './layout.ts';
-
-export const UNODC_UK_JURISDICTIONS: Readonly<Record<string, string>> = {
-  GBR_E_W: 'GB-EAW',
-  GBR_S: 'GB-SCT',
-  GBR_NI: 'GB-NIR',
-};
 
 const REQUIRED = ['iso3_code', 'category', 'sex', 'age', 'year', 'unit of measurement', 'value'];
 
@@ -52,7 +47,6 @@ export function unodcCtsLayout(header: readonly string[]): LongLayout {
     value: column('value'),
     source: column('source') >= 0 ? column('source') : undefined,
     indicatorFromRow: (fields) => unodcCtsIndicatorCode(fields[category]!, fields[unit]!, fields[sex]!, fields[age]!),
-    entityAliases: new Map(Object.entries(UNODC_UK_JURISDICTIONS)),
-    aggregateRows: { column: entity, isAggregate: (code) => !(code in UNODC_UK_JURISDICTIONS) && resolveCountry(code) === null },
+    aggregateRows: { column: entity, isAggregate: (code) => !(code in SUBNATIONAL_ALIASES) && resolveCountry(code) === null },
   };
 }

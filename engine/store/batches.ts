@@ -42,10 +42,6 @@ export async function findBatchBySha256(db: Kysely<Database>, sha256: string): P
   return db.selectFrom('ingestion_batches').selectAll().where('sha256', '=', sha256).executeTakeFirst();
 }
 
-export async function listBatches(db: Kysely<Database>): Promise<IngestionBatch[]> {
-  return db.selectFrom('ingestion_batches').selectAll().orderBy('id').execute();
-}
-
 /**
  * Runs `fill` inside a transaction with a writer for observation chunks. If `fill` throws, the
  * transaction rolls back and nothing of the batch remains.

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { countryEntities, resolveCountry } from '../../datasets/reference/countries.ts';
 import { BUILTIN_INDICATORS } from '../../datasets/reference/indicators.ts';
-import { EUROSTAT_UK_JURISDICTIONS } from '../ingest/eurostat.ts';
+import { SUBNATIONAL_ALIASES, SUBNATIONAL_ENTITIES } from '../../datasets/reference/subnational.ts';
 import type { CatalogueView } from '../ingest/layout.ts';
 import { normaliseHeader } from '../ingest/layout.ts';
 import type { EntityDefinition, IndicatorDefinition } from '../types.ts';
@@ -18,7 +18,7 @@ export async function seedReferenceData(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await upsertEntities(trx, countryEntities());
     // Sub-national entities after the countries they belong to (parent_code references them).
-    await upsertEntities(trx, Object.values(EUROSTAT_UK_JURISDICTIONS));
+    await upsertEntities(trx, SUBNATIONAL_ENTITIES);
     await registerIndicators(trx, BUILTIN_INDICATORS);
     await ensureAgency(trx, PUBLIC_AGENCY, 'Public sources (no restriction)');
   });
@@ -112,7 +112,7 @@ export async function loadCatalogueView(db: Kysely<Database>): Promise<Catalogue
       let code = cache.get(text);
       if (code === undefined) {
         const upper = text.trim().toUpperCase();
-        const resolved = entityCodes.has(upper) ? upper : resolveCountry(text);
+        const resolved = SUBNATIONAL_ALIASES[upper] ?? (entityCodes.has(upper) ? upper : resolveCountry(text));
         code = resolved && entityCodes.has(resolved) ? resolved : null;
         cache.set(text, code);
       }

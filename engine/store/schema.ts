@@ -2,7 +2,7 @@
  * Table types for Kysely. The tables themselves are created by the migrations in ./migrations;
  * this file is the one place their TypeScript shape is written down.
  */
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -132,5 +132,3 @@ export interface Database {
 }
 
 export type IngestionBatch = Selectable<IngestionBatchTable>;
-export type NewIngestionBatch = Insertable<IngestionBatchTable>;
-export type ObservationRow = Selectable<ObservationTable>;

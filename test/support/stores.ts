@@ -10,7 +10,7 @@ import { openStore, type Store, type StoreKind } from '../../engine/store/databa
 
 export const STORE_KINDS: readonly StoreKind[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
-if (!process.env.DATABASE_URL && !process.env.THREATLENS_QUIET_SKIPS) {
+if (!process.env.DATABASE_URL) {
   console.warn('DATABASE_URL is not set: store tests run on PGlite only (.ci/run runs them on PostgreSQL too).');
 }
 
