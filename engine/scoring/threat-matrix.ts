@@ -9,8 +9,7 @@
  * so that an analyst can see and challenge each step.
  */
 import type { CrimeArea } from '../types.ts';
-
-export type TrendLabel = 'escalating' | 'stable' | 'de-escalating' | 'insufficient_data';
+import type { TrendLabel } from './trend.ts';
 
 /**
  * Harm of a crime area on a 1-5 scale, from MoRiLE's harm dimensions (physical, psychological,
