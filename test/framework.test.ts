@@ -26,6 +26,19 @@ describe('parseFramework', () => {
     [doc([{ id: 'x', aggregation: 'median', children: ['a'] }]), /aggregation "median" is not one of arithmetic, geometric/],
     [doc([{ id: 'x', children: [] }]), /"children" must be a non-empty array/],
     [{ id: 'f', version: '1', title: 't' }, /"roots" must be a non-empty array/],
+    [doc([{ id: 'x', aggregation: 'generalised', children: ['a'] }]), /node "x": the generalised mean needs a number "p"/],
+    [doc([{ id: 'x', availability: 1.5, children: ['a'] }]), /node "x": "availability" must be a share/],
+    [doc([{ id: 'x', weighting: 'pca', weights: { a: 1 }, children: ['a'] }]), /node "x": give either "weights" or PCA weighting/],
+    [doc([{ id: 'x', weighting: 'magic', children: ['a'] }]), /node "x": weighting must be "equal", "explicit" or "pca"/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { normalisation: { method: 'goalposts', lower: 5, upper: 1 } } }, /defaults: goalposts need numbers "lower" < "upper"/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { normalisation: { method: 'dist2ref' } } }, /dist2ref needs exactly one of "ref"/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { imputation: { method: 'mice' } } }, /defaults: imputation "mice" is not one of none, latest/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { imputation: { method: 'regression', covariate: 'zzz' } } }, /regression imputation needs a "covariate" from the catalogue/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { treatment: { method: 'winsorise', winmax: 0 } } }, /treatment "winmax" must be a whole number >= 1/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), defaults: { bands: { thresholds: [1, 2, 2, 3] } } }, /"bands" must be/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), indicators: { b: { denominator: 'c' } } }, /indicator "b": options are given for an indicator that is not a leaf/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), indicators: { a: { denominator: 'zzz' } } }, /indicator "a": denominator "zzz" is not an indicator/],
+    [{ ...doc([{ id: 'x', children: ['a'] }]), indicators: { a: { weight: 2 } } }, /indicator "a": unknown option\(s\) "weight"/],
   ])('refuses %j', (document, message) => {
     expect(() => parseFramework(document, known)).toThrow(ThreatLensError);
     expect(() => parseFramework(document, known)).toThrow(message);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFramework } from '../engine/scoring/framework.ts';
 import { scoreFramework } from '../engine/scoring/framework-scores.ts';
-import { goalposts, minmax, rank, zscore } from '../engine/scoring/normalise.ts';
+import { borda, dist2max, dist2ref, dist2targ, fracmax, goalposts, minmax, prank, rank, zscore } from '../engine/scoring/normalise.ts';
 
 describe('normalisation', () => {
   it('minmax maps 1..10 to 0..100 as COINr does, inverts for direction -1, passes NaN through', () => {
@@ -30,6 +30,42 @@ describe('normalisation', () => {
     // R: rank(c(10, 20, 20, 5)) = 2, 3.5, 3.5, 1.
     expect([...rank([10, 20, 20, 5, Number.NaN], 1)]).toEqual([2, 3.5, 3.5, 1, Number.NaN]);
     expect([...rank([10, 20, 20, 5], -1)]).toEqual([3, 1.5, 1.5, 4]);
+  });
+});
+
+describe('more COINr normalisations (formulas of its n_* functions, values by hand)', () => {
+  const v = [10, 20, 20, 5, Number.NaN];
+  it('prank = (min-rank - 1) / (n - 1); borda = min-rank - 1 (scipy rankdata method="min")', () => {
+    // rankdata([10, 20, 20, 5], "min") = [2, 3, 3, 1] -> prank [1/3, 2/3, 2/3, 0], borda [1, 2, 2, 0]
+    expect([...prank(v, 1)].slice(0, 4)).toEqual([1 / 3, 2 / 3, 2 / 3, 0]);
+    expect([...borda(v, 1)]).toEqual([1, 2, 2, 0, Number.NaN]);
+    // direction -1 ranks -x: rankdata([-10, -20, -20, -5], "min") = [3, 1, 1, 4] -> [2/3, 0, 0, 1]
+    expect([...prank(v, -1)]).toEqual([2 / 3, 0, 0, 1, Number.NaN]);
+  });
+
+  it('fracmax: x / max, and min / x for direction -1 (polarity kept)', () => {
+    expect([...fracmax([5, 10, Number.NaN], 1)]).toEqual([0.5, 1, Number.NaN]);
+    expect([...fracmax([5, 10], -1)]).toEqual([1, 0.5]);
+  });
+
+  it('dist2max = 1 - (max - x) / (max - min)', () => {
+    expect([...dist2max([2, 4, 6], 1)]).toEqual([0, 0.5, 1]);
+    expect([...dist2max([2, 4, 6], -1, { scale: 10 })]).toEqual([10, 5, 0]);
+  });
+
+  it('dist2ref = 1 - (ref - x) / (ref - min), by unit or value, optionally capped', () => {
+    // ref unit 1 (x = 4), min 2: [0, 1, 2]; capped [0, 1, 1]; ref value 6: [0, 0.5, 1]
+    expect([...dist2ref([2, 4, 6], 1, { refIndex: 1 })]).toEqual([0, 1, 2]);
+    expect([...dist2ref([2, 4, 6], 1, { refIndex: 1, capMax: true })]).toEqual([0, 1, 1]);
+    expect([...dist2ref([2, 4, 6], 1, { value: 6 })]).toEqual([0, 0.5, 1]);
+    // direction -1 works on -x: ref -4, min -6 -> 1 - (-4 + x) / (-4 + 6) = [2, 1, 0]
+    expect([...dist2ref([2, 4, 6], -1, { refIndex: 1 })]).toEqual([2, 1, 0]);
+  });
+
+  it('dist2targ = (x - min) / (target - min), or (max - x) / (max - target) for direction -1', () => {
+    expect([...dist2targ([2, 4, 6], 1, { target: 10 })]).toEqual([0, 0.25, 0.5]);
+    expect([...dist2targ([2, 4, 6], -1, { target: 0 })]).toEqual([4 / 6, 2 / 6, 0]);
+    expect([...dist2targ([2, 4, 12], 1, { target: 10, capMax: true })]).toEqual([0, 0.25, 1]);
   });
 });
 
