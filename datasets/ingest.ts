@@ -7,7 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatIssue, ThreatLensError, type InputIssue } from '../engine/errors.ts';
 import { findPersonColumns } from '../engine/ingest/person-columns.ts';
-import { createRecordParser, detectLayout, type Layout, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
+import { createRecordParser, detectLayout, isPreamble, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
+import { batchGrade, formatGrade, parseGrade, type BatchGrade } from '../engine/ingest/grades.ts';
+import { readHeaderRecord } from './loaders/csv-header.ts';
 import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
 import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
 import type { Store } from '../engine/store/database.ts';
@@ -24,7 +26,10 @@ export interface IngestOptions {
   readonly owner?: string;
   readonly sharing?: SharingLevel;
   readonly sharedWith?: readonly string[];
-  /** Admiralty grade of source and information, e.g. `B2` (default `C3`: fairly reliable, possibly true). */
+  /**
+   * Grade of source and information: Admiralty `B2` or Europol 4x4 `europol:A1`. Always wins over
+   * the connector's default (engine/ingest/grades.ts DEFAULT_GRADES).
+   */
   readonly grade?: string;
   /** Store the valid rows and report the rejected ones instead of refusing the whole file. */
   readonly skipInvalid?: boolean;
@@ -48,6 +53,8 @@ export interface IngestSummary {
   /** Rows about regions or aggregates (OWID_WRL, UN_EUR...) that the format drops. */
   readonly droppedAggregates: number;
   readonly skippedAsDuplicate: boolean;
+  /** The grade the batch was stored with, whether it was the connector's default, and why. */
+  readonly grade?: BatchGrade;
   /** The batch that already holds this exact file, when skippedAsDuplicate. */
   readonly duplicateOf?: number;
   readonly rejectReport?: string;
@@ -59,13 +66,13 @@ export interface IngestSummary {
 const MAX_REPORTED_ISSUES = 1000;
 /** In strict mode, stop reading after this many issues: the file is refused anyway. */
 const STRICT_ISSUE_LIMIT = 100;
-const ADMIRALTY = /^([A-F])([1-6])$/;
 
 export async function ingestFile(store: Store, path: string, options: IngestOptions = {}): Promise<IngestSummary> {
   const db = store.db;
   const file = basename(path);
   const totalBytes = await fileSize(path);
-  const grade = parseGrade(options.grade ?? 'C3');
+  // Refuse a bad --grade before any work; the batch's grade is settled once the connector is known.
+  if (options.grade !== undefined) parseGrade(options.grade);
   const sharing = options.sharing ?? 'public';
   const owner = options.owner ?? PUBLIC_AGENCY;
   if (sharing === 'restricted' && (options.sharedWith ?? []).length === 0 && owner === PUBLIC_AGENCY) {
@@ -99,12 +106,18 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   let issueCount = 0;
   let missing = 0;
   let droppedAggregates = 0;
-  let layout: Layout | undefined;
-  let parseRecord: ReturnType<typeof createRecordParser> | undefined;
   const addIssues = (found: readonly InputIssue[]) => {
     issueCount += found.length;
     for (const issue of found) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
   };
+
+  // The header before the batch opens: the connector decides the batch's default grade.
+  const header = await readHeaderRecord(path, delimiter, isPreamble);
+  if (!header) throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has no header`);
+  refusePersonColumns(file, header.line, header.fields);
+  const layout = detectLayout(header.fields, requestedFormat, file, catalogue, fixedPeriod ? { period: fixedPeriod } : {});
+  const parseRecord = createRecordParser(layout, file, catalogue);
+  const grade = batchGrade(layout.format, options.grade);
 
   const { batchId, counts } = await writeBatch(
     store,
@@ -112,13 +125,13 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       source: options.source ?? file,
       fileName: file,
       sha256,
-      format: requestedFormat,
+      format: layout.format,
       ownerAgency: owner,
       sharingLevel: sharing,
       sharedWith: options.sharedWith ?? [],
       sourceReliability: grade.source,
       informationCredibility: grade.information,
-      gradingScheme: 'admiralty',
+      gradingScheme: grade.scheme,
       synthetic: options.synthetic ?? false,
       createdBy: options.actor ?? 'cli',
     },
@@ -142,22 +155,9 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
         delimiter,
         ...(options.onProgress ? { onBytes: (bytes: number) => options.onProgress!(bytes, totalBytes) } : {}),
       })) for (const record of records) {
-        if (!layout) {
-          const personColumns = findPersonColumns(record.fields);
-          if (personColumns.length > 0) {
-            throw new ThreatLensError(
-              'TL_INPUT_PERSON_DATA',
-              `${file}, line ${record.line}: columns ${personColumns.map((c) => `"${c}"`).join(', ')} identify persons; ` +
-                'ThreatLens stores aggregate statistics only. Remove them and aggregate the data before ingesting.',
-              { issues: personColumns.map((field) => ({ file, line: record.line, field, message: 'identifies persons' })) },
-            );
-          }
-          layout = detectLayout(record.fields, requestedFormat, file, catalogue, fixedPeriod ? { period: fixedPeriod } : {});
-          parseRecord = createRecordParser(layout, file, catalogue);
-          continue;
-        }
+        if (record.line <= header.line) continue;
         rowsRead++;
-        const result = parseRecord!(record.fields, record.line);
+        const result = parseRecord(record.fields, record.line);
         missing += result.missing;
         if (result.dropped) {
           droppedAggregates++;
@@ -189,7 +189,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       await flush();
       await pending;
 
-      if (!layout || rowsRead === 0) {
+      if (rowsRead === 0) {
         throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has a header but no data rows`);
       }
       if (issueCount > 0 && !options.skipInvalid) {
@@ -204,7 +204,16 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       if (accepted === 0) {
         throw new ThreatLensError('TL_INPUT_INVALID_ROWS', `${file}: no valid observations; nothing was stored`, { issues });
       }
-      return { rowsRead, rowsAccepted: accepted, rowsRejected, format: layout.format };
+      // The grade and whether it was a default go into the batch's audit entry with the counts.
+      const withGrade: BatchCounts & { grade: string; gradeIsDefault: boolean } = {
+        rowsRead,
+        rowsAccepted: accepted,
+        rowsRejected,
+        format: layout.format,
+        grade: formatGrade(grade),
+        gradeIsDefault: grade.isDefault,
+      };
+      return withGrade;
     },
   );
 
@@ -223,17 +232,21 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
     missing,
     droppedAggregates,
     skippedAsDuplicate: false,
+    grade,
     ...(rejectReport ? { rejectReport } : {}),
     issues: issues.slice(0, 100),
   };
 }
 
-function parseGrade(text: string): { source: string; information: string } {
-  const match = ADMIRALTY.exec(text.trim().toUpperCase());
-  if (!match) {
-    throw new ThreatLensError('TL_BAD_OPTION', `grade "${text}" is not an Admiralty code: a source letter A-F and an information digit 1-6, e.g. B2`);
-  }
-  return { source: match[1]!, information: match[2]! };
+function refusePersonColumns(file: string, line: number, header: readonly string[]): void {
+  const personColumns = findPersonColumns(header);
+  if (personColumns.length === 0) return;
+  throw new ThreatLensError(
+    'TL_INPUT_PERSON_DATA',
+    `${file}, line ${line}: columns ${personColumns.map((c) => `"${c}"`).join(', ')} identify persons; ` +
+      'ThreatLens stores aggregate statistics only. Remove them and aggregate the data before ingesting.',
+    { issues: personColumns.map((field) => ({ file, line, field, message: 'identifies persons' })) },
+  );
 }
 
 async function writeRejectReport(path: string, issues: readonly InputIssue[]): Promise<void> {

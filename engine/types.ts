@@ -36,6 +36,11 @@ export interface IndicatorDefinition {
   /** Plausible range for the unit; values outside are flagged by quality checks. */
   readonly plausibleMin?: number;
   readonly plausibleMax?: number;
+  /**
+   * For a count: where rates per 100,000 derived from it go (`indicator`) and the population
+   * indicator that denominates them (`per100kOf`). Derived only where the source gives no rate.
+   */
+  readonly ratePer100k?: { readonly indicator: string; readonly per100kOf: string };
 }
 
 export type EntityKind = 'country' | 'region' | 'subnational';

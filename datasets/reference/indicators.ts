@@ -7,6 +7,8 @@ import { DEMO_INDICATORS } from '../demo/catalogue.ts';
 import { eurostatIndicatorCode } from '../../engine/ingest/eurostat.ts';
 import { unodcCtsIndicatorCode } from '../../engine/ingest/unodc-cts.ts';
 import { WGI_DIMENSIONS } from '../../engine/ingest/wgi.ts';
+import { WB_POPULATION } from '../../engine/ingest/worldbank.ts';
+import { MPS_CATEGORIES, mpsIndicatorCode } from '../../engine/ingest/london-mps.ts';
 import { GOCI_INDICATORS } from './goci.ts';
 
 /** Indicators of real publishers' files, read by the connectors in engine/ingest. */
@@ -21,6 +23,18 @@ export const SOURCE_INDICATORS: readonly IndicatorDefinition[] = [
     source: 'UNODC, Intentional Homicide Victims (via Our World in Data)',
     plausibleMin: 0,
     plausibleMax: 150,
+  },
+  {
+    code: WB_POPULATION,
+    name: 'Population, total (World Bank)',
+    unit: 'persons',
+    crimeArea: 'context',
+    // Context indicators are never scored; the polarity is required by the type but means nothing.
+    polarity: 'higher_worse',
+    description: 'Total population, midyear (World Bank WDI SP.POP.TOTL): the denominator of rates per 100,000 derived from counts; never scored.',
+    source: 'World Bank, World Development Indicators',
+    plausibleMin: 1,
+    plausibleMax: 2e9,
   },
 ];
 
@@ -134,6 +148,8 @@ const UNODC_CTS_INDICATORS: IndicatorDefinition[] = UNODC_CTS_CATEGORIES.flatMap
   },
   {
     code: unodcCtsIndicatorCode(category, 'Counts'),
+    // UNODC publishes most rates itself; where it did not, the rate is derived from World Bank population.
+    ratePer100k: { indicator: unodcCtsIndicatorCode(category, 'Rate per 100,000 population'), per100kOf: WB_POPULATION },
     name: `${category}, offences (UNODC)`,
     unit: 'number of offences',
     crimeArea: 'context' as const,
@@ -145,12 +161,30 @@ const UNODC_CTS_INDICATORS: IndicatorDefinition[] = UNODC_CTS_CATEGORIES.flatMap
   },
 ]);
 
+/** London MPS monthly recorded offences by minor category: counts, never scored (no borough population). */
+const MPS_INDICATORS: IndicatorDefinition[] = MPS_CATEGORIES.map(([major, minor]) => ({
+  code: mpsIndicatorCode(minor),
+  name: `${titleCase(major)}: ${minor.toLowerCase()}, recorded offences (London MPS)`,
+  unit: 'number of offences',
+  crimeArea: 'context' as const,
+  polarity: 'higher_worse' as const,
+  description: `Offences of ${minor.toLowerCase()} (major group ${major.toLowerCase()}) recorded by the Metropolitan Police in a month, by London borough. Counting rules change: fraud moved to Action Fraud in 2013.`,
+  source: 'Metropolitan Police Service, MPS Borough Level Crime (London Datastore)',
+  plausibleMin: 0,
+  plausibleMax: 1e5,
+}));
+
+function titleCase(text: string): string {
+  return text.charAt(0) + text.slice(1).toLowerCase();
+}
+
 export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [
   ...DEMO_INDICATORS,
   ...SOURCE_INDICATORS,
   ...WGI_INDICATORS,
   ...EUROSTAT_INDICATORS,
   ...UNODC_CTS_INDICATORS,
+  ...MPS_INDICATORS,
   // Without the connector-only fields (column, group, editions).
   ...GOCI_INDICATORS.map(({ column: _column, group: _group, editions: _editions, ...definition }) => definition),
 ];

@@ -4,7 +4,7 @@
  * - wide: one row per entity-period and one column per indicator (Our World in Data, national portals).
  * `detectLayout` reads the header; `createRecordParser` turns records into observations or issues.
  */
-import { ThreatLensError, type InputIssue } from '../errors.ts';
+import { formatIssue, ThreatLensError, type InputIssue } from '../errors.ts';
 import { formatPeriod, parsePeriod } from '../period.ts';
 import type { Period } from '../types.ts';
 import { gociLayout, looksLikeGoci } from './goci.ts';
@@ -19,8 +19,14 @@ import {
   type EurostatLayout,
 } from './eurostat.ts';
 import { parseCellValue, shorten } from './values.ts';
+import { createPeriodColumnsParser, type PeriodColumnsLayout } from './period-columns.ts';
+import { isWdiPreamble, looksLikeWbPopulation, looksLikeWdi, wbPopulationLayout, wdiLayout } from './worldbank.ts';
+import { looksLikeMpsBorough, mpsBoroughLayout } from './london-mps.ts';
+import { createSummedParser, type SummedLayout } from './summed.ts';
+import { glotipLayout, looksLikeGlotip, missingGlotipColumns } from './unodc-glotip.ts';
+import { looksLikeSeizures, missingSeizureColumns, seizuresLayout } from './unodc-seizures.ts';
 
-export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts';
+export type LayoutFormat = 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts' | 'wdi' | 'mps-borough' | 'unodc-glotip' | 'unodc-seizures';
 
 /** Rows that describe regions or aggregates, not countries: dropped and counted, not errors. */
 export interface AggregateRows {
@@ -62,7 +68,12 @@ export interface WideLayout {
   readonly aggregateRows?: AggregateRows;
 }
 
-export type Layout = LongLayout | WideLayout | EurostatLayout;
+export type Layout = LongLayout | WideLayout | EurostatLayout | PeriodColumnsLayout | SummedLayout;
+
+/** Lines some publishers write above the header (the World Bank's `Data Source`): skipped. */
+export function isPreamble(fields: readonly string[]): boolean {
+  return isWdiPreamble(fields);
+}
 
 /** What the catalogue knows, for matching columns and checking rows. */
 export interface CatalogueView {
@@ -105,8 +116,20 @@ export function detectLayout(
   format: LayoutFormat,
   file: string,
   catalogue: CatalogueView,
-  options: { period?: Period } = {},
+  options: { period?: Period; headerLine?: number } = {},
 ): Layout {
+  // Spreadsheets put their header below a title (the seizures sheet: line 2).
+  const headerLine = options.headerLine ?? 1;
+  if (format === 'unodc-glotip' || (format === 'auto' && looksLikeGlotip(header))) {
+    const missing = missingGlotipColumns(header);
+    if (missing.length > 0) headerError(file, `not a UNODC GLOTIP table: column "${missing[0]}" is missing`, headerLine, missing[0]);
+    return glotipLayout(header);
+  }
+  if (format === 'unodc-seizures' || (format === 'auto' && looksLikeSeizures(header))) {
+    const missing = missingSeizureColumns(header);
+    if (missing.length > 0) headerError(file, `not a UNODC drug seizures table: column "${missing[0]}" is missing`, headerLine, missing[0]);
+    return seizuresLayout(header);
+  }
   if (format === 'goci' || (format === 'auto' && looksLikeGoci(header))) {
     const layout = gociLayout(header, options.period);
     if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
@@ -119,6 +142,17 @@ export function detectLayout(
   if (format === 'eurostat' || (format === 'auto' && looksLikeEurostat(header))) {
     const layout = eurostatLayout(header);
     if ('problem' in layout) headerError(file, `not a Eurostat bulk TSV: ${layout.problem}`);
+    return layout;
+  }
+  if (format === 'wdi' || (format === 'auto' && (looksLikeWdi(header) || looksLikeWbPopulation(header)))) {
+    if (looksLikeWbPopulation(header)) return wbPopulationLayout(header);
+    const layout = looksLikeWdi(header) ? wdiLayout(header) : { problem: 'expected Country Name, Country Code, Indicator Name, Indicator Code and year columns, or iso3, year, population' };
+    if ('problem' in layout) headerError(file, `not a World Bank WDI table: ${layout.problem}`);
+    return layout;
+  }
+  if (format === 'mps-borough' || (format === 'auto' && looksLikeMpsBorough(header))) {
+    const layout = looksLikeMpsBorough(header) ? mpsBoroughLayout(header) : { problem: 'expected MajorText, MinorText, BoroughName and month columns (YYYYMM)' };
+    if ('problem' in layout) headerError(file, `not a London MPS borough table: ${layout.problem}`);
     return layout;
   }
   if (format === 'wgi' || (format === 'auto' && looksLikeWgi(header))) {
@@ -191,8 +225,9 @@ export function detectLayout(
   return { kind: 'wide', format: 'wide', header, entity: entityColumn, period, indicators, ...(source !== undefined ? { source } : {}) };
 }
 
-function headerError(file: string, message: string): never {
-  throw new ThreatLensError('TL_INPUT_HEADER', `${file}, line 1: ${message}`, { issues: [{ file, line: 1, message }] });
+function headerError(file: string, message: string, line = 1, field?: string): never {
+  const issue = { file, line, ...(field !== undefined ? { field } : {}), message };
+  throw new ThreatLensError('TL_INPUT_HEADER', formatIssue(issue), { issues: [issue] });
 }
 
 /** One valid observation, parsed and resolved against the catalogue. */
@@ -213,8 +248,11 @@ export interface RecordResult {
   readonly issues: InputIssue[];
   /** Cells that were explicitly missing (`..`, `:`, empty): not errors, not stored. */
   readonly missing: number;
-  /** True for a row about a region or aggregate that the layout drops. */
-  readonly dropped?: boolean;
+  /**
+   * True for a row about a region or aggregate that the layout drops; `breakdown` for a row of a
+   * breakdown the catalogue does not hold (GLOTIP victims by citizenship), dropped and counted apart.
+   */
+  readonly dropped?: boolean | 'breakdown';
 }
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);
@@ -246,6 +284,8 @@ export function createRecordParser(layout: Layout, file: string, catalogue: Cata
   };
 
   if (layout.kind === 'eurostat') return createEurostatParser(layout, file, catalogue, addIssue);
+  if (layout.kind === 'period-columns') return createPeriodColumnsParser(layout, catalogue, addIssue);
+  if (layout.kind === 'summed') return createSummedParser(layout, catalogue, addIssue);
 
   return function parseRecord(fields: readonly string[], line: number): RecordResult {
     const issues: InputIssue[] = [];

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/0001_initial.ts';
+import * as derivedBatches from './migrations/0002_derived_batches.ts';
 import { serialisedPGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -98,6 +99,7 @@ function redactPassword(url: string): string {
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_derived_batches': derivedBatches,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -56,6 +56,8 @@ export interface IngestionBatchTable {
   synthetic: boolean;
   created_by: string;
   created_at: Timestamp;
+  /** For a derived batch (format `derived-rate`): the batches it was computed from (migration 0002). */
+  derived_from: ColumnType<number[], number[] | undefined, number[]>;
 }
 
 export interface ObservationTable {
