@@ -12,6 +12,7 @@ import { catalogueRoutes } from './routes/catalogue.ts';
 import { frameworkRoutes } from './routes/frameworks.ts';
 import { healthRoutes } from './routes/health.ts';
 import { observationRoutes } from './routes/observations.ts';
+import { qualityRoutes } from './routes/quality.ts';
 import { riskScoreRoutes } from './routes/risk-scores.ts';
 import { ProblemSchema } from './schemas.ts';
 
@@ -52,6 +53,7 @@ export async function buildApp(options: AppOptions) {
         { name: 'reference', description: 'Countries and the indicator catalogue' },
         { name: 'data', description: 'Observations as ingested' },
         { name: 'scores', description: 'Composite risk scores' },
+        { name: 'quality', description: 'Data-quality report per indicator and batch' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -63,6 +65,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(observationRoutes);
   await app.register(riskScoreRoutes);
   await app.register(frameworkRoutes);
+  await app.register(qualityRoutes);
   return app;
 }
 

@@ -112,3 +112,138 @@ export const HealthSchema = Type.Object({
   dataVersion: Type.String(),
   batches: Type.Integer(),
 });
+
+// --- Data-quality report (GET /v1/quality); the engine's QualityReport must fit this schema.
+
+export const QualityQuerySchema = Type.Object({
+  batch: Type.Optional(Type.Integer({ minimum: 1, description: 'only this ingestion batch (duplicates still compare it with the others)' })),
+  indicator: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'only this indicator code' })),
+  from: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100, description: 'first year of the window (default: first year with data)' })),
+  to: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100, description: 'last year of the window and reference year for recency (default: latest year with data)' })),
+});
+export type QualityQuery = Static<typeof QualityQuerySchema>;
+
+const GradeSchema = Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D'), Type.Literal('E')], { description: 'A (best) to E' });
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
+
+const IndicatorQualitySchema = Type.Object({
+  indicator: Type.String(),
+  name: Type.String(),
+  unit: Type.String(),
+  observations: Type.Integer({ description: 'current observations (latest batch wins per entity-period)' }),
+  censored: Type.Integer({ description: 'values such as <5' }),
+  withoutValue: Type.Integer(),
+  coverage: Type.Object({
+    states: Type.Integer({ description: 'participating states with a value in the window' }),
+    ofStates: Type.Integer(),
+    cellsPresent: Type.Integer(),
+    cellsExpected: Type.Integer(),
+    share: Type.Number(),
+    byYear: Type.Array(Type.Object({ year: Type.Integer(), states: Type.Integer() })),
+  }),
+  missing: Type.Object({
+    cells: Type.Integer(),
+    absentStates: Type.Array(Type.String()),
+    completeStates: Type.Integer(),
+    pattern: Type.Array(
+      Type.Object({
+        entity: Type.String(),
+        marks: Type.String({ description: 'one mark per year of the window: # value, < censored only, . missing' }),
+        missing: Type.Integer(),
+      }),
+    ),
+  }),
+  latest: Type.Object({
+    latestYear: NullableInteger,
+    medianLatestYear: NullableInteger,
+    byState: Type.Record(Type.String(), NullableInteger),
+  }),
+  outOfRange: Type.Object({
+    plausibleMin: NullableNumber,
+    plausibleMax: NullableNumber,
+    count: Type.Integer(),
+    share: Type.Number(),
+    values: Type.Array(Type.Object({ entity: Type.String(), period: Type.String(), value: Type.Number(), batchId: Type.Integer() })),
+  }),
+  duplicates: Type.Object({
+    count: Type.Integer({ description: 'entity-periods held by several batches with different values' }),
+    values: Type.Array(
+      Type.Object({
+        entity: Type.String(),
+        period: Type.String(),
+        values: Type.Array(Type.Object({ batchId: Type.Integer(), value: NullableNumber, qualifier: Type.Union([Type.String(), Type.Null()]) })),
+      }),
+    ),
+  }),
+  levelShifts: Type.Object({
+    changesTested: Type.Integer(),
+    count: Type.Integer(),
+    withSourceChange: Type.Integer(),
+    shifts: Type.Array(
+      Type.Object({
+        entity: Type.String(),
+        fromYear: Type.Integer(),
+        toYear: Type.Integer(),
+        fromValue: Type.Number(),
+        toValue: Type.Number(),
+        logChange: Type.Number(),
+        robustZ: Type.Number(),
+        kind: Type.Union([Type.Literal('shift'), Type.Literal('spike')]),
+        sourceChange: Type.Union([Type.String({ description: 'e.g. CTS->MoI' }), Type.Null()]),
+      }),
+    ),
+  }),
+  grade: GradeSchema,
+  criteria: Type.Array(
+    Type.Object({
+      criterion: Type.Union([Type.Literal('coverage'), Type.Literal('recency'), Type.Literal('outOfRange'), Type.Literal('breaks')]),
+      value: NullableNumber,
+      grade: GradeSchema,
+    }),
+  ),
+});
+
+export const QualityReportSchema = Type.Object({
+  scope: Type.Object({
+    batch: NullableInteger,
+    indicator: Type.Union([Type.String(), Type.Null()]),
+    years: Type.Union([Type.Object({ from: Type.Integer(), to: Type.Integer() }), Type.Null()]),
+    referenceYear: NullableInteger,
+    states: Type.Integer(),
+  }),
+  method: Type.Object({
+    levelShiftK: Type.Number(),
+    levelShiftMinChanges: Type.Integer(),
+    levelShiftMinScale: Type.Number(),
+    gradeWindowYears: Type.Integer(),
+  }),
+  overall: Type.Object({
+    grade: Type.Union([GradeSchema, Type.Null()]),
+    gradeCounts: Type.Object({ A: Type.Integer(), B: Type.Integer(), C: Type.Integer(), D: Type.Integer(), E: Type.Integer() }),
+    indicators: Type.Integer(),
+    observations: Type.Integer(),
+    censored: Type.Integer(),
+    outOfRange: Type.Integer(),
+    duplicates: Type.Integer(),
+    levelShifts: Type.Integer(),
+    levelShiftsWithSourceChange: Type.Integer(),
+  }),
+  batches: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      source: Type.String(),
+      fileName: Type.String(),
+      format: Type.String(),
+      admiralty: Type.String({ description: 'source reliability and information credibility, e.g. B2' }),
+      synthetic: Type.Boolean(),
+      createdAt: Type.String(),
+      observations: Type.Integer(),
+      indicators: Type.Integer(),
+      censored: Type.Integer(),
+      outOfRange: Type.Integer(),
+      conflicts: Type.Integer(),
+    }),
+  ),
+  indicators: Type.Array(IndicatorQualitySchema),
+});

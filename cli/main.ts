@@ -7,7 +7,15 @@ import { SingleBar, Presets } from 'cli-progress';
 import { basename } from 'node:path';
 import { DEFAULT_PORT, prepareStore, serveUntilSignalled } from '../api/server.ts';
 import { ingestFile, type IngestOptions } from '../datasets/ingest.ts';
+import { BUILTIN_INDICATORS } from '../datasets/reference/indicators.ts';
+import { ratePlans } from '../engine/ingest/rates.ts';
+import { deriveStoredRates } from '../engine/store/rates.ts';
 import { writeDemoFiles } from '../datasets/demo/generate.ts';
+import { DEFAULT_FETCH_TIMEOUT_MS, fetchAndIngest, fetchSource, findSource } from '../datasets/fetch.ts';
+import { FETCH_SOURCES } from '../datasets/sources.ts';
+import { buildQualityReport } from '../engine/quality/report.ts';
+import { formatQualityText } from '../engine/quality/text.ts';
+import { loadQualityInput } from '../engine/store/quality.ts';
 import { formatIssue, ThreatLensError } from '../engine/errors.ts';
 import { BUILTIN_FRAMEWORKS, loadFramework } from '../datasets/frameworks/index.ts';
 import { frameworkNodeIds, scoreFrameworkYear } from '../engine/scoring/framework-scores.ts';
@@ -58,19 +66,20 @@ program
   .command('ingest')
   .description('ingest a CSV file (long: entity,period,indicator,value[,unit,source]; wide: entity,period,<indicator>...)')
   .argument('<file>', 'CSV file')
-  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV; unodc-cts: a UNODC data-portal CSV)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat', 'unodc-cts']).default('auto'))
+  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV; unodc-cts: a UNODC data-portal CSV; wdi: a World Bank WDI download or population table; mps-borough: the London MPS monthly borough file)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat', 'unodc-cts', 'wdi', 'mps-borough']).default('auto'))
   .option('--period <period>', 'period of every value, for files of one period (a GOCI edition year)')
   .option('--source <name>', 'publisher or dataset name (default: the file name)')
   .option('--owner <agency>', 'owner agency code', 'public')
   .addOption(new Option('--sharing <level>', 'who may read it').choices([...SHARING_LEVELS]).default('public'))
   .option('--shared-with <agencies>', 'comma-separated agencies a restricted batch is shared with')
-  .option('--grade <code>', 'Admiralty grade of source and information, e.g. B2', 'C3')
+  .option('--grade <code>', 'grade of source and information: Admiralty (B2) or Europol 4x4 (europol:A1); default: the connector\'s (A1 World Bank and Eurostat, A2 UNODC, B2 GI-TOC and OWID, F6 generic files)')
+  .option('--no-derive-rates', 'do not derive rates per 100,000 from stored counts and population afterwards')
   .option('--skip-invalid', 'store the valid rows and write the rejected ones, with reasons, to a report')
   .option('--reject-report <path>', 'where --skip-invalid writes rejected rows (default FILE.rejected.csv)')
   .option('--no-rescore', 'do not recompute risk scores afterwards')
   .action(async (file: string, opts: {
-    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
-    grade: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean;
+    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts' | 'wdi' | 'mps-borough'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
+    grade?: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean; deriveRates: boolean;
   }) => {
     const summary = await withStore(async (store) => {
       const bar = process.stderr.isTTY ? new SingleBar({ format: 'ingest {bar} {percentage}% | {value}/{total} MB', stream: process.stderr }, Presets.shades_classic) : undefined;
@@ -79,7 +88,7 @@ program
         format: opts.format,
         owner: opts.owner,
         sharing: opts.sharing,
-        grade: opts.grade,
+        ...(opts.grade ? { grade: opts.grade } : {}),
         actor: `cli:${process.env.USER ?? 'unknown'}`,
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.period ? { period: opts.period } : {}),
@@ -100,8 +109,12 @@ program
       };
       try {
         const result = await ingestFile(store, file, options);
+        // A new count or population batch may allow rates the sources did not publish (a batch of its own).
+        const derivedRates = opts.deriveRates && !result.skippedAsDuplicate
+          ? await deriveStoredRates(store, ratePlans(BUILTIN_INDICATORS), { actor: options.actor! })
+          : undefined;
         if (opts.rescore && !result.skippedAsDuplicate) await refreshRiskScores(store.db);
-        return result;
+        return derivedRates ? { ...result, derivedRates } : result;
       } finally {
         bar?.stop();
       }
@@ -153,6 +166,57 @@ program
         console.log(JSON.stringify({ method: SIMPLE_COMPOSITE_METHOD, year, node: opts.node, scores: rows }, null, 2));
       }
     });
+  });
+
+program
+  .command('quality')
+  .description('the data-quality report: coverage of the 57 participating states, missingness, latest years, out-of-range values, duplicates, level shifts, grades')
+  .option('--batch <id>', 'only this batch (duplicates still compare it with the others)', integer('batch'))
+  .option('--indicator <code>', 'only this indicator')
+  .option('--from <year>', 'first year of the window', integer('from'))
+  .option('--to <year>', 'last year of the window and reference year for recency', integer('to'))
+  .addOption(new Option('--format <format>', 'text: tables for a terminal; json: the API\'s GET /v1/quality answer').choices(['text', 'json']).default('text'))
+  .action(async (opts: { batch?: number; indicator?: string; from?: number; to?: number; format: 'text' | 'json' }) => {
+    if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new ThreatLensError('TL_BAD_OPTION', `--from (${opts.from}) is after --to (${opts.to})`);
+    const report = await withStore(async (store) =>
+      buildQualityReport(
+        await loadQualityInput(store.db, {
+          ...(opts.batch !== undefined ? { batch: opts.batch } : {}),
+          ...(opts.indicator ? { indicator: opts.indicator } : {}),
+          ...(opts.from !== undefined ? { fromYear: opts.from } : {}),
+          ...(opts.to !== undefined ? { toYear: opts.to } : {}),
+        }),
+      ),
+    );
+    process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatQualityText(report));
+  });
+
+program
+  .command('fetch')
+  .description(`download a publisher's current file (${FETCH_SOURCES.map((s) => s.id).join(', ')}); THREATLENS_FETCH_MIRROR or THREATLENS_FETCH_BASE_<SOURCE> point it elsewhere`)
+  .argument('<source>', 'the source to download')
+  .option('--out <dir>', 'directory to save into', '.')
+  .option('--ingest', 'ingest the downloaded file as one batch')
+  .option('--grade <code>', 'with --ingest: Admiralty grade of source and information, e.g. B2', 'C3')
+  .option('--timeout <seconds>', 'give up after this many seconds per request', integer('timeout'), DEFAULT_FETCH_TIMEOUT_MS / 1000)
+  .option('--no-rescore', 'with --ingest: do not recompute risk scores afterwards')
+  .action(async (id: string, opts: { out: string; ingest?: boolean; grade: string; timeout: number; rescore: boolean }) => {
+    findSource(id);
+    const fetchOptions = { outDir: opts.out, timeoutMs: opts.timeout * 1000 };
+    if (!opts.ingest) {
+      const fetched = await fetchSource(id, fetchOptions);
+      stderr(`saved ${fetched.file} (${fetched.bytes} bytes, sha256 ${fetched.sha256})`);
+      console.log(JSON.stringify(fetched, null, 2));
+      return;
+    }
+    const result = await withStore(async (store) => {
+      const done = await fetchAndIngest(store, id, { ...fetchOptions, ingest: { grade: opts.grade, actor: `cli:${process.env.USER ?? 'unknown'}` } });
+      if (opts.rescore && !done.ingested.skippedAsDuplicate) await refreshRiskScores(store.db);
+      return done;
+    });
+    stderr(`saved ${result.fetched.file} (${result.fetched.bytes} bytes, sha256 ${result.fetched.sha256})`);
+    const { issues, ...ingested } = result.ingested;
+    console.log(JSON.stringify({ ...result.fetched, ingested: { ...ingested, issuesShown: issues.length } }, null, 2));
   });
 
 program

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   TL_NOT_FOUND: { status: 404, title: 'Not found' },
   TL_NO_SCORES: { status: 404, title: 'No risk scores for that year' },
   TL_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
+  TL_FETCH_UNREACHABLE: { status: 502, title: 'Publisher not reachable' },
+  TL_FETCH_HTTP: { status: 502, title: 'Publisher refused the download' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
