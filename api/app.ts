@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '../engine/store/database.ts';
 import { registerProblemHandlers } from './problem.ts';
+import { assessmentRoutes } from './routes/assessments.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
 import { frameworkRoutes } from './routes/frameworks.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -66,6 +67,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(riskScoreRoutes);
   await app.register(frameworkRoutes);
   await app.register(qualityRoutes);
+  await app.register(assessmentRoutes);
   return app;
 }
 

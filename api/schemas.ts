@@ -80,8 +80,11 @@ export const ObservationPageSchema = Type.Object({
 });
 
 export const RiskScoreQuerySchema = Type.Object({
-  year: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100, description: 'defaults to the latest scored year' })),
-  node: Type.String({ default: 'overall', maxLength: 100, description: '`overall` or a crime area' }),
+  framework: Type.Optional(
+    Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'a built-in framework id (GET /v1/frameworks); without it, the simple composite' }),
+  ),
+  year: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100, description: 'defaults to the latest scored year; required with `framework`' })),
+  node: Type.String({ default: 'overall', maxLength: 100, description: 'simple composite: `overall` or a crime area; framework: a node id (default: its first root)' }),
 });
 export type RiskScoreQuery = Static<typeof RiskScoreQuerySchema>;
 
@@ -246,4 +249,57 @@ export const QualityReportSchema = Type.Object({
     }),
   ),
   indicators: Type.Array(IndicatorQualitySchema),
+});
+
+export const FrameworkScoresSchema = Type.Object({
+  framework: Type.Object({ id: Type.String(), version: Type.String(), paramsHash: Type.String() }),
+  year: Type.Integer(),
+  node: Type.String(),
+  dataVersion: Type.String(),
+  synthetic: Type.Boolean({ description: 'true when any stored batch is synthetic (demo) data' }),
+  availableNodes: Type.Array(Type.String()),
+  scores: Type.Array(
+    Type.Object({
+      entity: Type.String(),
+      name: Type.String(),
+      subregion: Type.Union([Type.String(), Type.Null()]),
+      score: Type.Union([Type.Number(), Type.Null()], { description: 'score of the node, 0 (lowest risk) to 10; null without data' }),
+      rank: Type.Union([Type.Number(), Type.Null()], { description: 'rank of the first root, 1 = highest risk' }),
+      band: Type.Union([Type.String(), Type.Null()], { description: 'band of the first root: very low .. very high' }),
+      nodes: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()])),
+    }),
+  ),
+});
+
+export const AssessmentRequestSchema = Type.Object(
+  {
+    framework: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'a built-in framework id' }),
+    year: Type.Integer({ minimum: 1900, maximum: 2100 }),
+    entity: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO3 code of a participating state; all 57 when absent' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    runs: Type.Optional(Type.Integer({ minimum: 10, maximum: 20000, description: 'Monte Carlo runs (default 1000)' })),
+    weightNoise: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    trendYears: Type.Optional(Type.Integer({ minimum: 2, maximum: 30 })),
+    requestedBy: Type.String({ minLength: 1, maxLength: 200, description: 'who asks (recorded in the audit log)' }),
+    purpose: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type AssessmentRequestBody = Static<typeof AssessmentRequestSchema>;
+
+export const StoredAssessmentSchema = Type.Object({
+  id: Type.Integer(),
+  entity: Type.Union([Type.String(), Type.Null()]),
+  year: Type.Integer(),
+  method: Type.String(),
+  methodVersion: Type.String(),
+  paramsHash: Type.String(),
+  dataVersion: Type.String(),
+  codeVersion: Type.String(),
+  seed: Type.Union([Type.Integer(), Type.Null()]),
+  requestedBy: Type.String(),
+  purpose: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  result: Type.Unknown({ description: 'scores, bands, ranks with intervals, confidence, trends, drivers, threat matrix, narrative' }),
+  provenance: Type.Unknown({ description: 'batch ids and hashes, framework id, version and parameter hash, code version, seed' }),
 });
