@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run.
  * Uses DATABASE_URL when set, else starts a throwaway PostgreSQL from Debian's packages.
- * BENCH_ROWS changes the ingestion size (default 1,000,000).
+ * BENCH_ROWS changes the ingestion size (default 1,000,000); BENCH_ONLY=ingest|scoring runs one part.
  */
 import { cpus, totalmem } from 'node:os';
 import { benchIngest } from './ingest.ts';
+import { benchScoring } from './scoring.ts';
 import { startTemporaryPostgres } from '../test/support/postgres-cluster.ts';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -13,9 +14,27 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en');
 console.log(`ThreatLens benchmarks, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
   `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
 
-const cluster = process.env.DATABASE_URL ? undefined : await startTemporaryPostgres();
-const adminUrl = process.env.DATABASE_URL ?? cluster!.url;
-try {
+const only = process.env.BENCH_ONLY;
+
+if (only === undefined || only === 'scoring') {
+  console.log('\n[scoring] framework pipeline, beside pandas/numpy on the same data');
+  const s = await benchScoring('bench/out');
+  console.log(`  57 entities x 25 years x 40 indicators, 1,000 Monte Carlo runs  ${s.monteCarlo.seconds.toFixed(3)} s  (target < 1 s)`);
+  const l = s.large;
+  console.log(`  ${fmt(l.entities)} entities x 25 years x 40 indicators, every year:`);
+  console.log(`    threatlens       ${l.threatlensSeconds.toFixed(3)} s`);
+  if (l.pandasSeconds !== null) {
+    console.log(`    pandas + numpy   ${l.pandasSeconds.toFixed(3)} s`);
+    console.log(`    ratio threatlens / pandas ${(l.threatlensSeconds / l.pandasSeconds).toFixed(2)}  (target <= 1)`);
+    console.log(`    same scores: max |difference| ${l.maxAbsDifference!.toExponential(1)}, missing mismatches ${l.missingMismatches}`);
+  } else {
+    console.log(`    pandas: not run (${l.pandasNote})`);
+  }
+}
+
+const cluster = only === 'scoring' || process.env.DATABASE_URL ? undefined : await startTemporaryPostgres();
+const adminUrl = process.env.DATABASE_URL ?? cluster?.url ?? '';
+if (only === undefined || only === 'ingest') try {
   console.log('\n[ingest] long CSV into PostgreSQL, beside COPY of the same file');
   const r = await benchIngest(adminUrl, rows, 'bench/out');
   console.log(`  threatlens ingest        ${fmt(r.ingest.rowsPerSecond).padStart(10)} rows/s  (${r.ingest.seconds.toFixed(2)} s, peak RSS ${fmt(r.ingest.maxRssMb)} MB; target < 500 MB)`);

@@ -203,18 +203,20 @@ const lookup = <V>(m: ReadonlyMap<string, V> | Readonly<Record<string, V>> | und
   m === undefined ? undefined : m instanceof Map ? m.get(k) : (m as Record<string, V>)[k];
 
 /**
- * Prepares a year: compiles the tree, extracts and denominates the leaves' panel, resolves PCA
- * weights on the default choices. O(entities x years x leaves) plus PCA.
+ * The framework's leaves extracted from a panel and denominated: leafPanel[(t * nLeaf + j) * n + i].
+ * It does not depend on the year, so it is built once per (panel, framework) and shared by every
+ * year prepared from them (scoring 25 years copied the whole panel 25 times). Panels and
+ * frameworks are treated as immutable, as everywhere in the engine.
  */
-export function prepareYear(framework: Framework, panel: Panel, options: PipelineOptions): PreparedYear {
-  const tree = compileFramework(framework);
+const LEAF_PANELS = new WeakMap<Panel, WeakMap<Framework, Float64Array>>();
+
+function leafPanelOf(framework: Framework, tree: CompiledTree, panel: Panel): Float64Array {
+  const cached = LEAF_PANELS.get(panel)?.get(framework);
+  if (cached) return cached;
   const n = panel.entities.length;
   const nLeaf = tree.indicators.length;
   const nYears = panel.years.length;
   const nInd = panel.indicators.length;
-  if (panel.values.length !== n * nInd * nYears) {
-    throw new ThreatLensError('TL_BAD_OPTION', `panel: values has ${panel.values.length} cells, expected entities x indicators x years = ${n * nInd * nYears}`);
-  }
   const indicatorIndex = new Map(panel.indicators.map((c, j) => [c, j]));
   const leafPanel = new Float64Array(nYears * nLeaf * n).fill(Number.NaN);
   for (let j = 0; j < nLeaf; j++) {
@@ -232,6 +234,25 @@ export function prepareYear(framework: Framework, panel: Panel, options: Pipelin
       }
     }
   }
+  if (!LEAF_PANELS.has(panel)) LEAF_PANELS.set(panel, new WeakMap());
+  LEAF_PANELS.get(panel)!.set(framework, leafPanel);
+  return leafPanel;
+}
+
+/**
+ * Prepares a year: compiles the tree, extracts and denominates the leaves' panel, resolves PCA
+ * weights on the default choices. O(entities x years x leaves) plus PCA.
+ */
+export function prepareYear(framework: Framework, panel: Panel, options: PipelineOptions): PreparedYear {
+  const tree = compileFramework(framework);
+  const n = panel.entities.length;
+  const nLeaf = tree.indicators.length;
+  const nYears = panel.years.length;
+  const nInd = panel.indicators.length;
+  if (panel.values.length !== n * nInd * nYears) {
+    throw new ThreatLensError('TL_BAD_OPTION', `panel: values has ${panel.values.length} cells, expected entities x indicators x years = ${n * nInd * nYears}`);
+  }
+  const leafPanel = leafPanelOf(framework, tree, panel);
   const directions = Int8Array.from(tree.indicators, (c) => (lookup(options.polarities, c) === 'higher_better' ? -1 : 1));
   let groups: Int32Array | null = null;
   if (options.groups) {
