@@ -83,3 +83,11 @@ export async function benchIngest(adminUrl: string, rows: number, outDir: string
     copyIndexed: { seconds: indexed, rowsPerSecond: rows / indexed },
   };
 }
+
+/** A real publisher's file (the UNODC CTS export, about 23,000 rows) through `threatlens ingest`. */
+export async function benchRealFile(adminUrl: string, file: string): Promise<{ rows: number; seconds: number; rowsPerSecond: number; maxRssMb: number }> {
+  const url = await freshDatabase(adminUrl, 'threatlens_bench_real');
+  const { stdout } = await run(process.execPath, ['bin/run-ts.mjs', 'bench/ingest-worker.ts', url, file, '0'], { maxBuffer: 1 << 20 });
+  const worker = JSON.parse(stdout.trim().split('\n').pop()!) as { rows: number; seconds: number; maxRssMb: number };
+  return { ...worker, rowsPerSecond: worker.rows / worker.seconds };
+}

@@ -4,7 +4,9 @@
  * BENCH_ROWS changes the ingestion size (default 1,000,000); BENCH_ONLY=ingest|scoring runs one part.
  */
 import { cpus, totalmem } from 'node:os';
-import { benchIngest } from './ingest.ts';
+import { existsSync } from 'node:fs';
+import { benchIngest, benchRealFile } from './ingest.ts';
+import { realDataFile } from '../test/support/shared-data.ts';
 import { benchScoring } from './scoring.ts';
 import { startTemporaryPostgres } from '../test/support/postgres-cluster.ts';
 
@@ -42,6 +44,13 @@ if (only === undefined || only === 'ingest') try {
   console.log(`  COPY, bare table         ${fmt(r.copyBare.rowsPerSecond).padStart(10)} rows/s  (${r.copyBare.seconds.toFixed(2)} s)`);
   console.log(`  ratio to COPY, same table ${(r.ingest.rowsPerSecond / r.copyIndexed.rowsPerSecond).toFixed(2)}  (target >= 0.5)`);
   console.log(`  ratio to COPY, bare      ${(r.ingest.rowsPerSecond / r.copyBare.rowsPerSecond).toFixed(2)}`);
+  const unodc = realDataFile('unodc_cts_corruption_economic_crime', 'data_cts_corruption_and_economic_crime.csv');
+  if (existsSync(unodc)) {
+    const u = await benchRealFile(adminUrl, unodc);
+    console.log(`  UNODC CTS file (real)    ${fmt(u.rowsPerSecond).padStart(10)} rows/s  (${fmt(u.rows)} observations in ${u.seconds.toFixed(2)} s, peak RSS ${fmt(u.maxRssMb)} MB)`);
+  } else {
+    console.log(`  UNODC CTS file: not run (${unodc} absent; it lives in ../shared/datasets/real)`);
+  }
 } finally {
   await cluster?.stop();
 }
