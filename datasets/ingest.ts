@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatIssue, ThreatLensError, type InputIssue } from '../engine/errors.ts';
 import { findPersonColumns } from '../engine/ingest/person-columns.ts';
-import { createRecordParser, detectLayout, isPreamble, type LayoutFormat, type ParsedObservation } from '../engine/ingest/layout.ts';
+import { createRecordParser, detectLayout, isPreamble, type Layout, type LayoutFormat, type ParsedObservation, type RecordResult } from '../engine/ingest/layout.ts';
 import { batchGrade, formatGrade, parseGrade, type BatchGrade } from '../engine/ingest/grades.ts';
 import { readHeaderRecord } from './loaders/csv-header.ts';
 import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
@@ -15,7 +15,8 @@ import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store
 import type { Store } from '../engine/store/database.ts';
 import { parsePeriod } from '../engine/period.ts';
 import type { Period, SharingLevel } from '../engine/types.ts';
-import { fileSize, readCsvBatches, sha256File, sniffCsv } from './loaders/csv-file.ts';
+import { fileSize, readCsvBatches, sha256File, sniffCsv, type CsvRecord } from './loaders/csv-file.ts';
+import { isZipFile, readWorkbookTables } from './loaders/xlsx-file.ts';
 
 export interface IngestOptions {
   readonly format?: LayoutFormat;
@@ -52,6 +53,10 @@ export interface IngestSummary {
   readonly missing: number;
   /** Rows about regions or aggregates (OWID_WRL, UN_EUR...) that the format drops. */
   readonly droppedAggregates: number;
+  /** Rows of a breakdown the catalogue does not hold (GLOTIP victims by citizenship), dropped. */
+  readonly droppedBreakdowns?: number;
+  /** The sheets read, for a workbook (.xlsx). */
+  readonly sheets?: readonly string[];
   readonly skippedAsDuplicate: boolean;
   /** The grade the batch was stored with, whether it was the connector's default, and why. */
   readonly grade?: BatchGrade;
@@ -97,7 +102,6 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       issues: [],
     };
   }
-  const { delimiter } = await sniffCsv(path);
   const catalogue = await loadCatalogueView(db);
   const requestedFormat = options.format ?? 'auto';
   const chunkSize = options.chunkSize ?? 5000;
@@ -106,17 +110,20 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   let issueCount = 0;
   let missing = 0;
   let droppedAggregates = 0;
+  let droppedBreakdowns = 0;
+  const sheets: string[] = [];
   const addIssues = (found: readonly InputIssue[]) => {
     issueCount += found.length;
     for (const issue of found) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
   };
 
-  // The header before the batch opens: the connector decides the batch's default grade.
-  const header = await readHeaderRecord(path, delimiter, isPreamble);
-  if (!header) throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has no header`);
-  refusePersonColumns(file, header.line, header.fields);
-  const layout = detectLayout(header.fields, requestedFormat, file, catalogue, fixedPeriod ? { period: fixedPeriod } : {});
-  const parseRecord = createRecordParser(layout, file, catalogue);
+  // The first header before the batch opens: the connector decides the batch's default grade.
+  const tables = (await isZipFile(path))
+    ? workbookTables(path, file, requestedFormat, catalogue, fixedPeriod)
+    : await csvTables(path, file, requestedFormat, catalogue, fixedPeriod, options.onProgress ? (bytes) => options.onProgress!(bytes, totalBytes) : undefined);
+  const first = await tables.next();
+  if (first.done) throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has no table`);
+  const layout = first.value.layout;
   const grade = batchGrade(layout.format, options.grade);
 
   const { batchId, counts } = await writeBatch(
@@ -151,24 +158,20 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
         pending.catch(() => undefined);
       };
 
-      reading: for await (const records of readCsvBatches(path, {
-        delimiter,
-        ...(options.onProgress ? { onBytes: (bytes: number) => options.onProgress!(bytes, totalBytes) } : {}),
-      })) for (const record of records) {
-        if (record.line <= header.line) continue;
-        rowsRead++;
-        const result = parseRecord(record.fields, record.line);
+      /** Takes one row's result; false once strict mode has seen enough issues to refuse the file. */
+      const take = (result: RecordResult, label: string): boolean => {
         missing += result.missing;
         if (result.dropped) {
-          droppedAggregates++;
-          continue;
+          if (result.dropped === 'breakdown') droppedBreakdowns++;
+          else droppedAggregates++;
+          return true;
         }
         const rowIssues = result.issues;
         for (const observation of result.observations) {
           const firstLine = seen.claim(observation.entity, observation.indicator, observation.period, observation.line);
           if (firstLine !== undefined) {
             rowIssues.push({
-              file,
+              file: label,
               line: observation.line,
               message: `duplicate of line ${firstLine}: ${observation.entity} ${observation.indicator} ${observation.periodText} appears twice`,
             });
@@ -177,14 +180,43 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
         if (rowIssues.length > 0) {
           rowsRejected++;
           addIssues(rowIssues);
-          if (!options.skipInvalid && issueCount >= STRICT_ISSUE_LIMIT) break reading;
-          continue;
+          return options.skipInvalid === true || issueCount < STRICT_ISSUE_LIMIT;
         }
         // In strict mode a file with any issue is refused: stop spending time on writes.
-        if (!options.skipInvalid && issueCount > 0) continue;
+        if (!options.skipInvalid && issueCount > 0) return true;
         accepted += result.observations.length;
         for (const observation of result.observations) buffer.push(observation);
-        if (buffer.length >= chunkSize) await flush();
+        return true;
+      };
+
+      try {
+        reading: for (let next: IteratorResult<Table, void> = first; !next.done; next = await tables.next()) {
+          const table = next.value;
+          if (table.sheet !== undefined) sheets.push(table.sheet);
+          let tableRows = 0;
+          for await (const records of table.batches) for (const record of records) {
+            if (record.line <= table.header.line) continue;
+            rowsRead++;
+            tableRows++;
+            if (!take(table.parseRecord(record.fields, record.line), table.label)) break reading;
+            if (buffer.length >= chunkSize) await flush();
+          }
+          if (tableRows === 0) {
+            throw new ThreatLensError('TL_INPUT_EMPTY', `${table.label}, line ${table.header.line}: the header has no data rows below it`, {
+              issues: [{ file: table.label, line: table.header.line, message: 'the header has no data rows below it' }],
+            });
+          }
+          // Layouts that sum rows (the UNODC workbooks) give their observations at the end.
+          const { finish } = table.parseRecord as { finish?: () => ParsedObservation[] };
+          if (finish) {
+            for (const observation of finish()) {
+              if (!take({ observations: [observation], issues: [], missing: 0 }, table.label)) break reading;
+              if (buffer.length >= chunkSize) await flush();
+            }
+          }
+        }
+      } finally {
+        await tables.return(undefined);
       }
       await flush();
       await pending;
@@ -231,11 +263,87 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
     rejected: counts.rowsRejected,
     missing,
     droppedAggregates,
+    ...(droppedBreakdowns > 0 ? { droppedBreakdowns } : {}),
+    ...(sheets.length > 0 ? { sheets } : {}),
     skippedAsDuplicate: false,
     grade,
     ...(rejectReport ? { rejectReport } : {}),
     issues: issues.slice(0, 100),
   };
+}
+
+/** One table of a file: a CSV file has one; a workbook one per known sheet. */
+interface Table {
+  /** The file, and the sheet of a workbook, as messages name it. */
+  readonly label: string;
+  readonly sheet?: string;
+  readonly header: CsvRecord;
+  readonly layout: Layout;
+  readonly parseRecord: ReturnType<typeof createRecordParser>;
+  /** Records from the top of the table (lines up to the header's are skipped). */
+  readonly batches: AsyncIterable<CsvRecord[]>;
+}
+
+function openTable(
+  label: string,
+  header: CsvRecord,
+  format: LayoutFormat,
+  catalogue: Awaited<ReturnType<typeof loadCatalogueView>>,
+  options: { period?: Period; headerLine?: number },
+) {
+  refusePersonColumns(label, header.line, header.fields);
+  const layout = detectLayout(header.fields, format, label, catalogue, options);
+  return { layout, parseRecord: createRecordParser(layout, label, catalogue) };
+}
+
+async function csvTables(
+  path: string,
+  file: string,
+  format: LayoutFormat,
+  catalogue: Awaited<ReturnType<typeof loadCatalogueView>>,
+  period: Period | undefined,
+  onBytes: ((bytes: number) => void) | undefined,
+): Promise<AsyncGenerator<Table, void, undefined>> {
+  const { delimiter } = await sniffCsv(path);
+  const header = await readHeaderRecord(path, delimiter, isPreamble);
+  if (!header) throw new ThreatLensError('TL_INPUT_EMPTY', `${file}: the file has no header`);
+  const table: Table = {
+    label: file,
+    header,
+    ...openTable(file, header, format, catalogue, period ? { period } : {}),
+    batches: readCsvBatches(path, { delimiter, ...(onBytes ? { onBytes } : {}) }),
+  };
+  return (async function* () {
+    yield table;
+  })();
+}
+
+/**
+ * The known sheets of a workbook, each with its own header line; a sheet named after a year
+ * (GI-TOC's `2023_dataset`) gives the period of a GOCI edition unless --period says it. Sheets
+ * of another connector than the first known sheet's are skipped: a batch is one connector.
+ */
+async function* workbookTables(
+  path: string,
+  file: string,
+  format: LayoutFormat,
+  catalogue: Awaited<ReturnType<typeof loadCatalogueView>>,
+  period: Period | undefined,
+): AsyncGenerator<Table, void, undefined> {
+  let firstFormat: string | undefined;
+  const tables = readWorkbookTables(path, file, (sheet, header) => {
+    const label = `${file}, sheet "${sheet}"`;
+    const year = /^((?:19|20)\d\d)(?:_|\b)/.exec(sheet)?.[1];
+    const sheetPeriod = period ?? (year ? { kind: 'year' as const, year: Number(year) } : undefined);
+    const opened = openTable(label, header, format, catalogue, { ...(sheetPeriod ? { period: sheetPeriod } : {}), headerLine: header.line });
+    if (firstFormat !== undefined && opened.layout.format !== firstFormat) {
+      const message = `a ${opened.layout.format} table, not ${firstFormat} like the workbook's first sheet: skipped`;
+      throw new ThreatLensError('TL_INPUT_HEADER', `${label}, line ${header.line}: ${message}`, { issues: [{ file: label, line: header.line, message }] });
+    }
+    firstFormat = opened.layout.format;
+    return { label, ...opened };
+  });
+  for await (const { sheet, header, table, batches } of tables) yield { ...table, sheet, header, batches };
 }
 
 function refusePersonColumns(file: string, line: number, header: readonly string[]): void {

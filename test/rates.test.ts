@@ -63,8 +63,12 @@ describe('rate plans in the catalogue', () => {
 
   it('pairs every UNODC CTS count with its rate, denominated by World Bank population', () => {
     expect(plans).toContainEqual(BURGLARY);
+    const cts = plans.filter((p) => p.count.startsWith('unodc_cts_'));
+    expect(cts.length).toBeGreaterThan(10);
+    for (const plan of cts) expect(units.get(plan.count)).toBe('number of offences');
     for (const plan of plans) {
-      expect(units.get(plan.count)).toBe('number of offences');
+      // counts of offences (UNODC CTS) or of persons (GLOTIP victims, prosecutions, convictions)
+      expect(units.get(plan.count)).toMatch(/^number of (offences|persons)$/);
       expect(units.get(plan.rate)).toBe('per 100,000 population');
       expect(plan.denominator).toBe('wb_population');
     }

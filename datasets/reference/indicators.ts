@@ -10,6 +10,7 @@ import { WGI_DIMENSIONS } from '../../engine/ingest/wgi.ts';
 import { WB_POPULATION } from '../../engine/ingest/worldbank.ts';
 import { MPS_CATEGORIES, mpsIndicatorCode } from '../../engine/ingest/london-mps.ts';
 import { GOCI_INDICATORS } from './goci.ts';
+import { UNODC_GLOTIP_INDICATORS, UNODC_SEIZURE_INDICATORS } from './unodc-workbooks.ts';
 
 /** Indicators of real publishers' files, read by the connectors in engine/ingest. */
 export const SOURCE_INDICATORS: readonly IndicatorDefinition[] = [
@@ -184,6 +185,8 @@ export const BUILTIN_INDICATORS: readonly IndicatorDefinition[] = [
   ...WGI_INDICATORS,
   ...EUROSTAT_INDICATORS,
   ...UNODC_CTS_INDICATORS,
+  ...UNODC_GLOTIP_INDICATORS,
+  ...UNODC_SEIZURE_INDICATORS,
   ...MPS_INDICATORS,
   // Without the connector-only fields (column, group, editions).
   ...GOCI_INDICATORS.map(({ column: _column, group: _group, editions: _editions, ...definition }) => definition),

@@ -132,43 +132,43 @@ export function detectLayout(
   }
   if (format === 'goci' || (format === 'auto' && looksLikeGoci(header))) {
     const layout = gociLayout(header, options.period);
-    if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns');
+    if (!layout) headerError(file, 'not a Global Organized Crime Index table: expected a country column and the GI-TOC indicator columns', headerLine);
     return layout;
   }
   if (format === 'unodc-cts' || (format === 'auto' && looksLikeUnodcCts(header))) {
-    if (!looksLikeUnodcCts(header)) headerError(file, 'not a UNODC data-portal table: expected Iso3_code, Category, Sex, Age, Year, Unit of measurement, VALUE');
+    if (!looksLikeUnodcCts(header)) headerError(file, 'not a UNODC data-portal table: expected Iso3_code, Category, Sex, Age, Year, Unit of measurement, VALUE', headerLine);
     return unodcCtsLayout(header);
   }
   if (format === 'eurostat' || (format === 'auto' && looksLikeEurostat(header))) {
     const layout = eurostatLayout(header);
-    if ('problem' in layout) headerError(file, `not a Eurostat bulk TSV: ${layout.problem}`);
+    if ('problem' in layout) headerError(file, `not a Eurostat bulk TSV: ${layout.problem}`, headerLine);
     return layout;
   }
   if (format === 'wdi' || (format === 'auto' && (looksLikeWdi(header) || looksLikeWbPopulation(header)))) {
     if (looksLikeWbPopulation(header)) return wbPopulationLayout(header);
     const layout = looksLikeWdi(header) ? wdiLayout(header) : { problem: 'expected Country Name, Country Code, Indicator Name, Indicator Code and year columns, or iso3, year, population' };
-    if ('problem' in layout) headerError(file, `not a World Bank WDI table: ${layout.problem}`);
+    if ('problem' in layout) headerError(file, `not a World Bank WDI table: ${layout.problem}`, headerLine);
     return layout;
   }
   if (format === 'mps-borough' || (format === 'auto' && looksLikeMpsBorough(header))) {
     const layout = looksLikeMpsBorough(header) ? mpsBoroughLayout(header) : { problem: 'expected MajorText, MinorText, BoroughName and month columns (YYYYMM)' };
-    if ('problem' in layout) headerError(file, `not a London MPS borough table: ${layout.problem}`);
+    if ('problem' in layout) headerError(file, `not a London MPS borough table: ${layout.problem}`, headerLine);
     return layout;
   }
   if (format === 'wgi' || (format === 'auto' && looksLikeWgi(header))) {
-    if (!looksLikeWgi(header)) headerError(file, `not a Worldwide Governance Indicators table: expected columns codeindyr, ${['code', 'year', 'indicator', 'estimate', 'stddev'].join(', ')}`);
+    if (!looksLikeWgi(header)) headerError(file, `not a Worldwide Governance Indicators table: expected columns codeindyr, ${['code', 'year', 'indicator', 'estimate', 'stddev'].join(', ')}`, headerLine);
     return wgiLayout(header);
   }
   if (format === 'owid' || (format === 'auto' && looksLikeOwid(header))) {
     const layout = owidLayout(header, catalogue);
     if ('unknown' in layout) {
-      headerError(file, `Our World in Data columns ${layout.unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue`);
+      headerError(file, `Our World in Data columns ${layout.unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue`, headerLine);
     }
     return layout;
   }
   const normalised = header.map(normaliseHeader);
   const duplicated = normalised.find((name, i) => name !== '' && normalised.indexOf(name) !== i);
-  if (duplicated) headerError(file, `column "${duplicated}" appears twice in the header`);
+  if (duplicated) headerError(file, `column "${duplicated}" appears twice in the header`, headerLine);
 
   const entity = findColumn(normalised, ENTITY_HEADERS);
   const period = findColumn(normalised, PERIOD_HEADERS);
@@ -177,12 +177,12 @@ export function detectLayout(
   const isLong = indicator !== undefined && value !== undefined;
   const kind = format === 'auto' ? (isLong ? 'long' : 'wide') : format;
 
-  if (entity === undefined) headerError(file, `no entity column; expected one of ${ENTITY_HEADERS.join(', ')}`);
-  if (period === undefined) headerError(file, `no period column; expected one of ${PERIOD_HEADERS.join(', ')}`);
+  if (entity === undefined) headerError(file, `no entity column; expected one of ${ENTITY_HEADERS.join(', ')}`, headerLine);
+  if (period === undefined) headerError(file, `no period column; expected one of ${PERIOD_HEADERS.join(', ')}`, headerLine);
 
   if (kind === 'long') {
-    if (indicator === undefined) headerError(file, `no indicator column for the long layout; expected one of ${INDICATOR_HEADERS.join(', ')}`);
-    if (value === undefined) headerError(file, `no value column for the long layout; expected one of ${VALUE_HEADERS.join(', ')}`);
+    if (indicator === undefined) headerError(file, `no indicator column for the long layout; expected one of ${INDICATOR_HEADERS.join(', ')}`, headerLine);
+    if (value === undefined) headerError(file, `no value column for the long layout; expected one of ${VALUE_HEADERS.join(', ')}`, headerLine);
     const optional = (names: readonly string[]) => findColumn(normalised, names);
     const unit = optional(UNIT_HEADERS);
     const source = optional(SOURCE_HEADERS);
@@ -219,9 +219,10 @@ export function detectLayout(
       file,
       `columns ${unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue; ` +
         'register them first (`threatlens indicators add`) or remove them',
+      headerLine,
     );
   }
-  if (indicators.length === 0) headerError(file, 'no indicator columns found for the wide layout');
+  if (indicators.length === 0) headerError(file, 'no indicator columns found for the wide layout', headerLine);
   return { kind: 'wide', format: 'wide', header, entity: entityColumn, period, indicators, ...(source !== undefined ? { source } : {}) };
 }
 
