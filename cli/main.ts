@@ -19,6 +19,7 @@ import { loadQualityInput } from '../engine/store/quality.ts';
 import { formatIssue, ThreatLensError } from '../engine/errors.ts';
 import { BUILTIN_FRAMEWORKS, loadFramework } from '../datasets/frameworks/index.ts';
 import { frameworkNodeIds, scoreFrameworkYear } from '../engine/scoring/framework-scores.ts';
+import { createAssessment, type AssessmentResult } from '../engine/scoring/assessment-run.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { SIMPLE_COMPOSITE_METHOD } from '../engine/scoring/simple-composite.ts';
 import { listIndicators, registerIndicators, seedReferenceData } from '../engine/store/catalogue.ts';
@@ -66,7 +67,7 @@ program
   .command('ingest')
   .description('ingest a CSV file (long: entity,period,indicator,value[,unit,source]; wide: entity,period,<indicator>...)')
   .argument('<file>', 'CSV file')
-  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV; unodc-cts: a UNODC data-portal CSV; wdi: a World Bank WDI download or population table; mps-borough: the London MPS monthly borough file)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat', 'unodc-cts', 'wdi', 'mps-borough']).default('auto'))
+  .addOption(new Option('--format <format>', 'table layout (goci: a GI-TOC Global Organized Crime Index table; owid: an Our World in Data grapher CSV; wgi: World Bank governance indicators; eurostat: a Eurostat bulk TSV; unodc-cts: a UNODC data-portal CSV; wdi: a World Bank WDI download or population table; mps-borough: the London MPS monthly borough file; unodc-glotip, unodc-seizures: the UNODC trafficking-in-persons and drug-seizure workbooks; goci also reads the GI-TOC .xlsx workbook)').choices(['auto', 'long', 'wide', 'goci', 'owid', 'wgi', 'eurostat', 'unodc-cts', 'wdi', 'mps-borough', 'unodc-glotip', 'unodc-seizures']).default('auto'))
   .option('--period <period>', 'period of every value, for files of one period (a GOCI edition year)')
   .option('--source <name>', 'publisher or dataset name (default: the file name)')
   .option('--owner <agency>', 'owner agency code', 'public')
@@ -78,7 +79,7 @@ program
   .option('--reject-report <path>', 'where --skip-invalid writes rejected rows (default FILE.rejected.csv)')
   .option('--no-rescore', 'do not recompute risk scores afterwards')
   .action(async (file: string, opts: {
-    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts' | 'wdi' | 'mps-borough'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
+    format: 'auto' | 'long' | 'wide' | 'goci' | 'owid' | 'wgi' | 'eurostat' | 'unodc-cts' | 'wdi' | 'mps-borough' | 'unodc-glotip' | 'unodc-seizures'; period?: string; source?: string; owner: string; sharing: SharingLevel; sharedWith?: string;
     grade?: string; skipInvalid?: boolean; rejectReport?: string; rescore: boolean; deriveRates: boolean;
   }) => {
     const summary = await withStore(async (store) => {
@@ -166,6 +167,44 @@ program
         console.log(JSON.stringify({ method: SIMPLE_COMPOSITE_METHOD, year, node: opts.node, scores: rows }, null, 2));
       }
     });
+  });
+
+program
+  .command('assess')
+  .description('a threat assessment of one participating state (or all 57): scores, band, rank with its Monte Carlo interval, confidence, trend, drivers, threat matrix, narrative; stored with its provenance')
+  .requiredOption('--framework <id|path>', `a built-in framework (${BUILTIN_FRAMEWORKS.join(', ')}) or a framework JSON file`)
+  .requiredOption('--year <year>', 'the year assessed', integer('year'))
+  .option('--entity <iso3>', 'ISO3 code of a participating state (default: all 57)')
+  .option('--seed <n>', 'seed of the Monte Carlo (default 20261122)', integer('seed'))
+  .option('--runs <n>', 'Monte Carlo runs (default 1000)', integer('runs'))
+  .option('--purpose <text>', 'why the assessment is made (recorded in the audit log)')
+  .addOption(new Option('--format <format>', 'json: the stored assessment; text: the narrative and the threat matrix').choices(['json', 'text']).default('json'))
+  .action(async (opts: { framework: string; year: number; entity?: string; seed?: number; runs?: number; purpose?: string; format: 'json' | 'text' }) => {
+    const stored = await withStore(async (store) => {
+      const known = new Set((await listIndicators(store.db)).map((i) => i.code));
+      const framework = await loadFramework(opts.framework, known);
+      return createAssessment(store.db, framework, {
+        year: opts.year,
+        ...(opts.entity ? { entity: opts.entity.toUpperCase() } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.runs !== undefined ? { runs: opts.runs } : {}),
+        requestedBy: `cli:${process.env.USER ?? 'unknown'}`,
+        purpose: opts.purpose ?? null,
+      });
+    });
+    if (opts.format === 'json') {
+      console.log(JSON.stringify(stored, null, 2));
+      return;
+    }
+    const result = stored.result as AssessmentResult;
+    console.log(`Assessment ${stored.id}: ${result.framework.title} v${result.framework.version}, ${result.year}; data ${stored.dataVersion}, code ${stored.codeVersion}, seed ${stored.seed}`);
+    for (const e of result.entities) {
+      console.log(`\n${e.name} (${e.entity})\n${e.narrative}`);
+      console.log('  crime area            scale  trend           harm  priority');
+      for (const c of e.threatMatrix.cells) {
+        console.log(`  ${c.crimeArea.padEnd(22)}${(c.scale?.toFixed(1) ?? '-').padStart(5)}  ${c.trend.padEnd(15)} ${String(c.harm).padStart(4)}  ${c.priority === null ? '-' : `${c.priority}. ${c.priorityClass} (${c.priorityScore!.toFixed(1)})`}`);
+      }
+    }
   });
 
 program
