@@ -8,7 +8,7 @@ import { ThreatLensError } from '../../engine/errors.ts';
 import { parseFramework, type Framework } from '../../engine/scoring/framework.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-export const BUILTIN_FRAMEWORKS = ['goci-2021', 'goci-2023', 'osce-threat-demo'] as const;
+export const BUILTIN_FRAMEWORKS = ['goci-2021', 'goci-2023', 'osce-threat', 'osce-threat-demo'] as const;
 
 /** Loads a built-in framework by id, or a framework JSON file by path, and validates it. */
 export async function loadFramework(idOrPath: string, knownIndicators: ReadonlySet<string>): Promise<Framework> {

@@ -11,7 +11,7 @@ import type { SourceGrade } from '../ingest/grades.ts';
 import type { CrimeArea, Polarity } from '../types.ts';
 import { BAND_LABELS } from './bands.ts';
 import { assessConfidence, type Confidence } from './confidence.ts';
-import { explainChange, explainScore, topDrivers, type ChangeExplanation, type RootExplanation } from './explain.ts';
+import { explainChange, explainScore, type ChangeExplanation, type RootExplanation } from './explain.ts';
 import type { Framework } from './framework.ts';
 import { IMPUTED_NAMES } from './impute.ts';
 import { narrate, type NarrativeDriver } from './narrative.ts';
@@ -74,8 +74,37 @@ export interface DriverView {
   readonly raw: number | null;
   readonly normalised: number;
   readonly weight: number;
+  /** The indicator's term in the root's contribution space (explain.ts): they sum to the root's total. */
   readonly contribution: number;
+  /**
+   * Score points the indicator adds (or, negative, removes) compared with that indicator sitting
+   * at the score's own level, all else equal: what the narrative calls a driver.
+   */
+  readonly pointsAboveLevel: number;
   readonly imputed: string | null;
+}
+
+/**
+ * Points above the score's level: with r = term - weight x total (explain.ts `relative`), moving
+ * the indicator to the level changes the root's total by -r, so the score falls from S to the
+ * inverse of (total - r) in the root's space: S - (total - r) additive; S - S e^-r in log space;
+ * S - 1 / (total - r) reciprocal; S - (total - r)^(1/p) power. Exact for one indicator of a tree
+ * within one space; in mixed trees the pillar terms are shared out (explain.ts), exact in total.
+ */
+export function pointsAboveLevel(explanation: RootExplanation, relative: number): number {
+  const score = explanation.score;
+  const total = explanation.total;
+  if (score === null || total === null) return Number.NaN;
+  switch (explanation.space) {
+    case 'log':
+      return score - score * Math.exp(-relative);
+    case 'reciprocal':
+      return score - 1 / (total - relative);
+    case 'power':
+      return score - Math.pow(total - relative, 1 / (explanation.p ?? 1));
+    default:
+      return relative;
+  }
 }
 
 export interface EntityAssessment {
@@ -227,7 +256,6 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
       const score = orNull(nominal.scores[root]![i]);
       const band = nominal.bands[root]![i]!;
       const explanation = explainScore(rootNode, normalised, explainOptions);
-      const drivers = topDrivers(explanation, 3);
       const view = (c: RootExplanation['contributions'][number]): DriverView => ({
         indicator: c.indicator,
         label: label(c.indicator),
@@ -235,8 +263,11 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
         normalised: round(c.value),
         weight: round(c.weight),
         contribution: round(c.term),
+        pointsAboveLevel: round(pointsAboveLevel(explanation, c.relative)),
         imputed: c.imputed,
       });
+      const ranked = [...explanation.contributions].map(view).sort((a, b) => b.pointsAboveLevel - a.pointsAboveLevel || a.indicator.localeCompare(b.indicator));
+      const drivers = { up: ranked.filter((d) => d.pointsAboveLevel > 0).slice(0, 3), down: ranked.filter((d) => d.pointsAboveLevel < 0).reverse().slice(0, 2) };
       let change: RootAssessment['change'] = null;
       if (previous && previousYear !== undefined) {
         const pi = previous.entities.indexOf(entity);
@@ -259,7 +290,7 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
         of: scoredCount(root),
         interval,
         explanation,
-        drivers: { up: drivers.up.map(view), down: drivers.down.map(view) },
+        drivers,
         change,
         trend,
       };
@@ -281,8 +312,7 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
     const threatMatrix = matrixRow(context, entity, nominal, leaves, years, byYear, lackNode ? nominal.scores[lackNode]![i]! : Number.NaN);
     const nodeScores = Object.fromEntries(nominal.nodeIds.map((id) => [id, orNull(round(nominal.scores[id]![i]!))]));
     const name = context.entityNames.get(entity) ?? entity;
-    const isLog = main.explanation.space === 'log';
-    const asDriver = (d: DriverView): NarrativeDriver => (isLog ? { label: d.label, value: Math.exp(d.contribution), kind: 'factor' } : { label: d.label, value: d.contribution });
+    const asDriver = (d: DriverView): NarrativeDriver => ({ label: d.label, value: d.pointsAboveLevel });
     const narrative = narrate({
       entity: name,
       framework: framework.title,
