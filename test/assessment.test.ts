@@ -67,6 +67,10 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
     expect(first.codeVersion).toMatch(/^0\.1\.0/);
 
     const result = first.result as AssessmentResult;
+    // Sobol: N (d + 2) runs for the d = 4 uncertain inputs, a total index per input.
+    expect(result.sensitivity!.runs).toBe(result.sensitivity!.N * 6);
+    expect(result.sensitivity!.inputs.map((i) => i.input)).toEqual(['normalisation', 'aggregation', 'imputation', 'weights']);
+    for (const input of result.sensitivity!.inputs) expect(input.totalInterval[0]).toBeLessThanOrEqual(input.totalInterval[1]);
     const albania = result.entities[0]!;
     const risk = albania.roots[0]!;
     expect(risk.root).toBe('risk');

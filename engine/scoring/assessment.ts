@@ -19,7 +19,7 @@ import type { NormalisationSpec } from './normalise.ts';
 import { prepareYear, runPipeline, scoreRoots, type Choices as PipelineChoices, type Panel, type PipelineResult } from './pipeline.ts';
 import { threatMatrixRow, type CrimeAreaInput, type ThreatMatrixRow } from './threat-matrix.ts';
 import { classifyTrend, type TrendResult } from './trend.ts';
-import { monteCarloUncertainty, type Choices as UncertainChoices, type UncertaintySpace } from './uncertainty.ts';
+import { monteCarloUncertainty, rankSensitivity, type Choices as UncertainChoices, type UncertaintySpace } from './uncertainty.ts';
 
 export interface AssessmentContext {
   readonly framework: Framework;
@@ -45,9 +45,11 @@ export interface AssessmentOptions {
   readonly weightNoise?: number;
   /** Years of history for trends. */
   readonly trendYears?: number;
+  /** Base sample N of the Sobol sensitivity analysis (N (d + 2) runs); 0 skips it. */
+  readonly sensitivityN?: number;
 }
 
-export const ASSESSMENT_DEFAULTS = { seed: 20261122, runs: 1000, weightNoise: 0.25, trendYears: 10 } as const;
+export const ASSESSMENT_DEFAULTS = { seed: 20261122, runs: 1000, weightNoise: 0.25, trendYears: 10, sensitivityN: 256 } as const;
 
 /** Crime areas that measure capacity or context: never a row of the threat matrix. */
 const NOT_THREAT_AREAS = new Set<CrimeArea>(['resilience', 'governance', 'context']);
@@ -126,9 +128,22 @@ export interface AssessmentResult {
     readonly runs: number;
     readonly weightNoise: number;
     readonly trendYears: number;
+    readonly sensitivityN: number;
     readonly uncertainInputs: readonly string[];
   };
   readonly meanAbsoluteRankShift: number;
+  /**
+   * Sobol indices of each uncertain input on the mean absolute rank shift (COINr's target): first
+   * order (Saltelli 2010) and total (Jansen), with bootstrap intervals; null when not run.
+   */
+  readonly sensitivity: {
+    readonly N: number;
+    readonly runs: number;
+    readonly sampler: string;
+    readonly bootstrap: number;
+    readonly target: 'mean absolute rank shift';
+    readonly inputs: readonly { readonly input: string; readonly firstOrder: number; readonly total: number; readonly firstOrderInterval: readonly [number, number]; readonly totalInterval: readonly [number, number] }[];
+  } | null;
   readonly notes: readonly string[];
   readonly entities: readonly EntityAssessment[];
 }
@@ -234,7 +249,10 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
   const prepared = prepareYear(framework, panel, { ...pipelineOptions, year });
   const edges = prepared.tree.edges.length;
   const space = uncertaintySpace(edges, weightNoise);
-  const mc = monteCarloUncertainty((choices) => scoreRoots(prepared, pipelineChoices(choices, edges))[0]!, space, { runs, seed });
+  const model = (choices: UncertainChoices) => scoreRoots(prepared, pipelineChoices(choices, edges))[0]!;
+  const mc = monteCarloUncertainty(model, space, { runs, seed });
+  const sensitivityN = options.sensitivityN ?? ASSESSMENT_DEFAULTS.sensitivityN;
+  const sobol = sensitivityN > 0 ? rankSensitivity(model, space, { N: sensitivityN, bootstrap: 200, seed }) : null;
 
   const selected = options.entity === undefined ? entities.map((_, i) => i) : [entities.indexOf(options.entity)];
   const leaves = nominal.indicators;
@@ -345,8 +363,27 @@ export function assess(context: AssessmentContext, options: AssessmentOptions): 
     framework: { id: framework.id, version: framework.version, title: framework.title },
     year,
     units: n,
-    method: { seed, runs, weightNoise, trendYears, uncertainInputs: space.map((s) => s.name) },
+    method: { seed, runs, weightNoise, trendYears, sensitivityN, uncertainInputs: space.map((s) => s.name) },
     meanAbsoluteRankShift: round(mc.overallMeanAbsRankShift),
+    sensitivity: sobol
+      ? {
+          N: sobol.N,
+          runs: sobol.runs,
+          sampler: sobol.sampler,
+          bootstrap: sobol.bootstrap,
+          target: 'mean absolute rank shift',
+          inputs: sobol.inputs.map((input, k) => {
+            const t = sobol.meanAbsRankShift;
+            return {
+              input,
+              firstOrder: round(t.firstOrder[k]!, 4),
+              total: round(t.total[k]!, 4),
+              firstOrderInterval: [round(t.firstOrderLow[k]!, 4), round(t.firstOrderHigh[k]!, 4)] as const,
+              totalInterval: [round(t.totalLow[k]!, 4), round(t.totalHigh[k]!, 4)] as const,
+            };
+          }),
+        }
+      : null,
     notes: [...nominal.notes],
     entities: results,
   };
