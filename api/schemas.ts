@@ -248,6 +248,18 @@ export const QualityReportSchema = Type.Object({
       conflicts: Type.Integer(),
     }),
   ),
+  states: Type.Array(
+    Type.Object({
+      state: Type.String({ description: 'ISO3 code of a participating state' }),
+      indicators: Type.Integer(),
+      observations: Type.Integer(),
+      fromSubnational: Type.Integer({ description: 'observations of its sub-national entities (GB-SCT, London boroughs)' }),
+      years: Type.Union([Type.Object({ from: Type.Integer(), to: Type.Integer() }), Type.Null()]),
+      batchesWithData: Type.Array(Type.Integer()),
+      batchesWithout: Type.Array(Type.Integer(), { description: 'batches in scope with nothing on this state' }),
+    }),
+    { description: 'what each participating state has, and which batches have nothing on it' },
+  ),
   indicators: Type.Array(IndicatorQualitySchema),
 });
 

@@ -334,6 +334,20 @@ describe.skipIf(!hasRealData('quality report on real files', OWID, CTS))('the qu
     for (const i of cts) expect(i.missing.absentStates).toEqual(expect.arrayContaining(['GBR', 'SMR']));
   });
 
+  it('says per participating state what it has and which files have nothing on it', () => {
+    const [owid, cts] = report.batches.map((b) => b.id) as [number, number];
+    const byState = new Map(report.states.map((s) => [s.state, s]));
+    expect(report.states).toHaveLength(57);
+    // SOURCE.md: Kyrgyzstan is absent from the OWID file; San Marino and the United Kingdom as a whole from the
+    // UNODC CTS file, which reports the UK's three jurisdictions instead (GB-EAW, GB-SCT, GB-NIR): they count for GBR.
+    expect(byState.get('KGZ')!.batchesWithout).toEqual([owid]);
+    expect(byState.get('GBR')!.batchesWithout).toEqual([]);
+    expect(byState.get('GBR')!.fromSubnational).toBeGreaterThan(0);
+    expect(byState.get('SMR')!.batchesWithout).toEqual([cts]);
+    expect(byState.get('DEU')!.batchesWithData).toEqual([owid, cts]);
+    expect(byState.get('MCO')!.years!.from).toBe(2001);
+  });
+
   it('marks no shift at a source change: no series of the participating states changes its Source column', () => {
     // Counted here from the file itself: rows by (country, category, unit), in year order.
     const csv = Papa.parse<string[]>(readFileSync(realDataFile(...CTS), 'utf8').trim()).data.slice(1);

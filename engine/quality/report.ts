@@ -3,6 +3,7 @@
  * latest years, out-of-range values, cross-batch duplicates, level shifts, censored values, a
  * grade) and per batch, from plain rows. Pure: engine/store/quality.ts reads the rows.
  */
+import { stateCoverage } from './states.ts';
 import { cellMarks, coverageOf, markedYearRange } from './coverage.ts';
 import { conflictingDuplicates, currentObservations, observationKey } from './current.ts';
 import { GRADE_WINDOW_YEARS, GRADES, gradeCriteria, medianGrade, worstGrade } from './grade.ts';
@@ -217,6 +218,7 @@ export function buildQualityReport(input: QualityReportInput): QualityReport {
       levelShiftsWithSourceChange: sum((i) => i.levelShifts.withSourceChange),
     },
     batches,
+    states: stateCoverage(current, input.states, input.batches),
     indicators,
   };
 }

@@ -120,6 +120,14 @@ export function formatQualityText(report: QualityReport, options: { maxLines?: n
         `${pad(num(b.outOfRange), 12)}  ${pad(num(b.conflicts), 9)}  ${b.source} (${b.fileName})${b.synthetic ? ' SYNTHETIC' : ''}`,
     );
   }
+  lines.push('', 'states (what each participating state has; the batches with nothing on it):');
+  lines.push('  state  indicators  observations  years      batches with data  no data in batches');
+  for (const st of report.states) {
+    lines.push(
+      `  ${padEnd(st.state, 5)}  ${pad(num(st.indicators), 10)}  ${pad(num(st.observations), 12)}  ${padEnd(st.years ? `${st.years.from}-${st.years.to}` : '-', 9)}  ` +
+        `${pad(`${st.batchesWithData.length} of ${st.batchesWithData.length + st.batchesWithout.length}`, 17)}  ${st.batchesWithout.join(', ') || '-'}`,
+    );
+  }
   for (const q of report.indicators) lines.push('', ...indicatorSection(q, maxLines));
   return `${lines.join('\n')}\n`;
 }

@@ -18,6 +18,8 @@ export interface QualityObservation {
   /** The source of this row: the file's row-level source, else the batch's source. */
   readonly source: string;
   readonly batchId: number;
+  /** The participating state the row counts for: the entity itself, or a sub-national entity's state. */
+  readonly state?: string;
 }
 
 export interface QualityIndicatorInfo {
@@ -164,6 +166,19 @@ export interface BatchQuality {
   readonly conflicts: number;
 }
 
+export interface StateCoverage {
+  readonly state: string;
+  /** Indicators with at least one value (or censored value) for the state or its sub-national entities. */
+  readonly indicators: number;
+  readonly observations: number;
+  /** Of those, observations of sub-national entities (GB-SCT, London boroughs). */
+  readonly fromSubnational: number;
+  readonly years: YearRange | null;
+  /** Batches in scope that hold data on the state, and those that hold none. */
+  readonly batchesWithData: readonly number[];
+  readonly batchesWithout: readonly number[];
+}
+
 export interface QualityReport {
   readonly scope: {
     readonly batch: number | null;
@@ -191,5 +206,7 @@ export interface QualityReport {
     readonly levelShiftsWithSourceChange: number;
   };
   readonly batches: readonly BatchQuality[];
+  /** What each participating state has, and which batches have nothing on it. */
+  readonly states: readonly StateCoverage[];
   readonly indicators: readonly IndicatorQuality[];
 }

@@ -42,6 +42,7 @@ async function qualityRows(db: Kysely<Database>, filter: RowFilter, options = { 
       'o.value_qualifier',
       'o.batch_id',
       sql<string>`coalesce(o.row_source, b.source)`.as('source'),
+      sql<string | null>`case when e.osce_status = 'participating' then e.code when p.osce_status = 'participating' then p.code end`.as('state'),
     ]);
   // The report is about the participating states; sub-national entities (GB-SCT) count for their state.
   if (options.participatingOnly) q = q.where((eb) => eb.or([eb('e.osce_status', '=', 'participating'), eb('p.osce_status', '=', 'participating')]));
@@ -74,6 +75,7 @@ async function qualityRows(db: Kysely<Database>, filter: RowFilter, options = { 
     qualifier: r.value_qualifier === '<' || r.value_qualifier === '>' ? r.value_qualifier : null,
     source: r.source,
     batchId: r.batch_id,
+    ...(r.state ? { state: r.state } : {}),
   }));
 }
 
