@@ -191,6 +191,16 @@ describe('buildQualityReport on hand-built observations', () => {
     expect(report.overall.grade).toBe('E');
   });
 
+  it('counts coverage over the years an indicator is published: a biennial index is not missing in between', () => {
+    // Every state has a value in 2019 and 2021 and none in 2020: 8 of 8 published cells, coverage A.
+    const rows = ['AUT', 'BEL', 'CHE', 'DEU'].flatMap((entity) =>
+      [2019, 2021].map((year) => ({ entity, indicator: 'q_other', period: String(year), periodKind: 'year' as const, year, value: 5, qualifier: null, source: 'GI-TOC', batchId: 1 })),
+    );
+    const biennial = buildQualityReport({ rows, indicators: HAND_INFOS, batches: HAND_BATCHES, states, scope: { from: 2019, to: 2021 } });
+    const q = biennial.indicators.find((i) => i.indicator === 'q_other')!;
+    expect(q.criteria.find((c) => c.criterion === 'coverage')).toEqual({ criterion: 'coverage', value: 1, grade: 'A' });
+  });
+
   it('scopes to a batch: its rows, duplicates still compared with the other batches', () => {
     const only2 = buildQualityReport({ rows: HAND_ROWS, indicators: HAND_INFOS, batches: HAND_BATCHES, states, scope: { batch: 2 } });
     expect(only2.batches.map((b) => b.id)).toEqual([2]);

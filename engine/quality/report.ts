@@ -64,9 +64,13 @@ export function levelShiftsOf(rows: readonly QualityObservation[], options: Leve
   return { changesTested, shifts };
 }
 
-/** Share of state-year cells with a value over the last GRADE_WINDOW_YEARS years of the window. */
+/**
+ * Share of state-year cells with a value over the last GRADE_WINDOW_YEARS years of the window,
+ * counting only the years in which the indicator was published for some state: a biennial index
+ * (GI-TOC) is not "missing" in the years it is not published. Recency grades a series that stopped.
+ */
 function recentCoverage(byYear: readonly { year: number; states: number }[], states: number): number {
-  const recent = byYear.slice(-GRADE_WINDOW_YEARS);
+  const recent = byYear.slice(-GRADE_WINDOW_YEARS).filter((y) => y.states > 0);
   const expected = recent.length * states;
   return expected === 0 ? 0 : recent.reduce((sum, y) => sum + y.states, 0) / expected;
 }
