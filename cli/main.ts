@@ -19,7 +19,7 @@ import { loadQualityInput } from '../engine/store/quality.ts';
 import { formatIssue, ThreatLensError } from '../engine/errors.ts';
 import { BUILTIN_FRAMEWORKS, loadFramework } from '../datasets/frameworks/index.ts';
 import { frameworkNodeIds, scoreFrameworkYear } from '../engine/scoring/framework-scores.ts';
-import { createAssessment, type AssessmentResult } from '../engine/scoring/assessment-run.ts';
+import { createAssessment, frameworkScoreTable, type AssessmentResult } from '../engine/scoring/assessment-run.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { SIMPLE_COMPOSITE_METHOD } from '../engine/scoring/simple-composite.ts';
 import { listIndicators, registerIndicators, seedReferenceData } from '../engine/store/catalogue.ts';
@@ -131,22 +131,26 @@ program
   .option('--framework <id|path>', `a built-in framework (${BUILTIN_FRAMEWORKS.join(', ')}) or a framework JSON file`)
   .option('--year <year>', 'year (default: latest scored; required with --framework)', integer('year'))
   .option('--node <node>', 'simple composite only: `overall` or a crime area', 'overall')
+  .option('--all-entities', 'with --framework: score every entity with data (GI-TOC has 193 countries), not only the 57 participating states')
   .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
-  .action(async (opts: { framework?: string; year?: number; node: string; format: 'json' | 'csv' }) => {
+  .action(async (opts: { framework?: string; year?: number; node: string; allEntities?: boolean; format: 'json' | 'csv' }) => {
     await withStore(async (store) => {
       if (opts.framework) {
         if (opts.year === undefined) throw new ThreatLensError('TL_BAD_OPTION', '--year is required with --framework');
         const known = new Set((await listIndicators(store.db)).map((i) => i.code));
         const framework = await loadFramework(opts.framework, known);
-        const rows = await scoreFrameworkYear(store.db, framework, opts.year);
-        if (rows.length === 0) throw new ThreatLensError('TL_NO_SCORES', `No data for framework ${framework.id} in ${opts.year}; ingest its indicators first.`);
         const nodes = frameworkNodeIds(framework);
+        // The 57 participating states, as the API and assessments compare them; or every entity with data.
+        const rows = opts.allEntities
+          ? (await scoreFrameworkYear(store.db, framework, opts.year)).map((r) => ({ entity: r.entity, scores: Object.fromEntries(r.scores) }))
+          : (await frameworkScoreTable(store.db, framework, opts.year)).rows.filter((r) => Object.values(r.scores).some((v) => v !== null)).sort((a, b) => a.entity.localeCompare(b.entity));
+        if (rows.length === 0) throw new ThreatLensError('TL_NO_SCORES', `No data for framework ${framework.id} in ${opts.year}; ingest its indicators first.`);
         if (opts.format === 'csv') {
           console.log(['entity', ...nodes].join(','));
-          for (const r of rows) console.log([r.entity, ...nodes.map((n) => r.scores.get(n)?.toFixed(4) ?? '')].join(','));
+          for (const r of rows) console.log([r.entity, ...nodes.map((n) => (r.scores[n] ?? null)?.toFixed(4) ?? '')].join(','));
         } else {
-          const scores = rows.map((r) => ({ entity: r.entity, ...Object.fromEntries(nodes.map((n) => [n, r.scores.get(n) ?? null])) }));
-          console.log(JSON.stringify({ framework: framework.id, version: framework.version, year: opts.year, scores }, null, 2));
+          const scores = rows.map((r) => ({ entity: r.entity, ...Object.fromEntries(nodes.map((n) => [n, r.scores[n] ?? null])) }));
+          console.log(JSON.stringify({ framework: framework.id, version: framework.version, year: opts.year, units: opts.allEntities ? 'all entities with data' : 'OSCE participating states', scores }, null, 2));
         }
         return;
       }

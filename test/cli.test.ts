@@ -50,6 +50,26 @@ describe('threatlens CLI', () => {
     expect(lines[1]).toBe('FRA,"France",10.000,1');
   });
 
+  it('scores a framework from a path as CSV (entity, then a node per column) and assesses a state', async () => {
+    // DEU 1.5, FRA 2.5, POL 0.5 (ingested above): min-max 0-10 gives 5, 10, 0 (by hand).
+    const framework = await writeFixture(dir, 'cli-framework.json', JSON.stringify({
+      id: 'cli-test', version: '1.0.0', title: 'CLI test framework',
+      defaults: { normalisation: { method: 'minmax', low: 0, high: 10 } },
+      roots: [{ id: 'risk', children: [{ id: 'violence', children: ['cli_rate'] }] }],
+    }));
+    const csv = await threatlens(dataDir, 'score', '--framework', framework, '--year', '2020', '--format', 'csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout.trim().split('\n')).toEqual(['entity,risk,violence', 'DEU,5.0000,5.0000', 'FRA,10.0000,10.0000', 'POL,0.0000,0.0000']);
+
+    const assessed = await threatlens(dataDir, 'assess', '--framework', framework, '--year', '2020', '--entity', 'fra', '--runs', '50', '--format', 'text');
+    expect(assessed.code, assessed.stderr).toBe(0);
+    expect(assessed.stdout).toMatch(/^Assessment 1: CLI test framework v1\.0\.0, 2020; data [0-9a-f]{16}, code 0\.1\.0/);
+    expect(assessed.stdout).toMatch(/France scores 10\.0 of 10 on the CLI test framework in 2020 \(very high band, rank 1 of 3/);
+    const bad = await threatlens(dataDir, 'assess', '--framework', framework, '--year', '2020', '--entity', 'XXX');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/TL_BAD_OPTION: entity "XXX" is not one of the 57 OSCE participating states/);
+  });
+
   it('refuses a bad file with the line and field, exit code 1, and stores nothing', async () => {
     const path = await writeFixture(dir, 'cli-bad.csv', 'entity,period,indicator,value\nDEU,2019,cli_rate,lots\n');
     const result = await threatlens(dataDir, 'ingest', path);
