@@ -10,17 +10,8 @@
  * @example skewness([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100]) // 3.06324 (scipy.stats.skew(x, bias=False))
  */
 export function skewness(x: ArrayLike<number>, off = 0, n = x.length - off): number {
-  let count = 0;
-  let sum = 0;
-  for (let i = off; i < off + n; i++) {
-    const v = x[i]!;
-    if (v === v) {
-      sum += v;
-      count++;
-    }
-  }
+  const { count, mean } = presentMean(x, off, n);
   if (count < 3) return Number.NaN;
-  const mean = sum / count;
   let m2 = 0;
   let m3 = 0;
   for (let i = off; i < off + n; i++) {
@@ -40,17 +31,8 @@ export function skewness(x: ArrayLike<number>, off = 0, n = x.length - off): num
  * @example kurtosis([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100]) // 9.74139 (scipy.stats.kurtosis(x, bias=False))
  */
 export function kurtosis(x: ArrayLike<number>, off = 0, n = x.length - off): number {
-  let count = 0;
-  let sum = 0;
-  for (let i = off; i < off + n; i++) {
-    const v = x[i]!;
-    if (v === v) {
-      sum += v;
-      count++;
-    }
-  }
+  const { count, mean } = presentMean(x, off, n);
   if (count < 4) return Number.NaN;
-  const mean = sum / count;
   let m2 = 0;
   let m4 = 0;
   for (let i = off; i < off + n; i++) {
@@ -63,4 +45,18 @@ export function kurtosis(x: ArrayLike<number>, off = 0, n = x.length - off): num
   if (m2 === 0) return 0;
   const r = (count * m4) / (m2 * m2);
   return (((count + 1) * (r - 3) + 6) * (count - 1)) / ((count - 2) * (count - 3));
+}
+
+/** Count and mean of the values of a slice that are not NaN. */
+function presentMean(x: ArrayLike<number>, off: number, n: number): { count: number; mean: number } {
+  let count = 0;
+  let sum = 0;
+  for (let i = off; i < off + n; i++) {
+    const v = x[i]!;
+    if (v === v) {
+      sum += v;
+      count++;
+    }
+  }
+  return { count, mean: sum / count };
 }
