@@ -160,6 +160,7 @@ export function detectLayout(
     return wgiLayout(header);
   }
   if (format === 'owid' || (format === 'auto' && looksLikeOwid(header))) {
+    if (!looksLikeOwid(header)) headerError(file, 'not an Our World in Data grapher CSV: expected Entity, Code, Year, then one column per indicator', headerLine);
     const layout = owidLayout(header, catalogue);
     if ('unknown' in layout) {
       headerError(file, `Our World in Data columns ${layout.unknown.map((c) => `"${shorten(c)}"`).join(', ')} are not indicators in the catalogue`, headerLine);
