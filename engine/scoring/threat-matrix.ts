@@ -89,9 +89,12 @@ export interface ThreatMatrixOptions {
  * @example priorityScore(8, 5, 'escalating', 6) // 8 * 1.2 * 0.7 = 6.72
  */
 export function priorityScore(scale: number, harm: number, trend: TrendLabel, capacity: number | null): number {
-  const threat = (scale * harm) / 5;
-  const gap = capacity === null ? 1 : 1 - Math.min(10, Math.max(0, capacity)) / 20;
-  return Math.min(10, threat * TREND_FACTOR[trend] * gap);
+  return Math.min(10, ((scale * harm) / 5) * TREND_FACTOR[trend] * capacityGap(capacity));
+}
+
+/** 1 - capacity / 20, capacity clamped to 0-10; 1 where capacity is unknown. */
+export function capacityGap(capacity: number | null): number {
+  return capacity === null ? 1 : 1 - Math.min(10, Math.max(0, capacity)) / 20;
 }
 
 export function priorityClass(score: number): string {
@@ -105,7 +108,7 @@ export function threatMatrixRow(
   capacity: number | null,
   options: ThreatMatrixOptions = {},
 ): ThreatMatrixRow {
-  const gap = capacity === null ? 1 : 1 - Math.min(10, Math.max(0, capacity)) / 20;
+  const gap = capacityGap(capacity);
   const cells = areas.map((area) => {
     const known = HARM_BY_CRIME_AREA[area.crimeArea];
     const harm = options.harm?.[area.crimeArea] ?? known?.harm ?? 3;
