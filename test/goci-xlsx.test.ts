@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFile, type IngestSummary } from '../datasets/ingest.ts';
 import { GOCI_INDICATORS } from '../datasets/reference/goci.ts';
 import type { Store } from '../engine/store/database.ts';
-import { tempDir } from './support/fixtures.ts';
 import { hasRealData, realDataFile } from './support/shared-data.ts';
-import { openTestStore } from './support/stores.ts';
+import { useScratchStore, openTestStore } from './support/stores.ts';
 import { expectRefused, writeWorkbook } from './support/workbooks.ts';
 
 const FILE = ['gitoc_ocindex_2021_2023', 'global_oc_index.xlsx'];
@@ -80,31 +79,23 @@ describe.skipIf(!hasRealData('GOCI workbook tests', FILE))('GOCI connector on gl
 });
 
 describe('GOCI workbooks built here', () => {
-  let store: Store;
-  let dir: string;
-  beforeAll(async () => {
-    store = await openTestStore('pglite');
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
+  const scratch = useScratchStore();
 
   const header = ['Continent', 'Region', 'Country', 'Criminality', 'Criminal markets', 'Human trafficking', 'Human smuggling', 'Arms trafficking', 'Flora crimes', 'Fauna crimes', 'Non-renewable resource crimes', 'Heroin trade', 'Cocaine trade', 'Cannabis trade', 'Synthetic drug trade', 'Criminal actors', 'Mafia-style groups', 'Criminal networks', 'State-embedded actors', 'Foreign actors', 'Resilience', 'Political leadership and governance', 'Government transparency and accountability', 'International cooperation', 'National policies and laws', 'Judicial system and detention', 'Law enforcement', 'Territorial integrity', 'Anti-money laundering', 'Economic regulatory capacity', 'Victim and witness support', 'Prevention', 'Non-state actors'];
   const scoresRow = (country: string, text?: string) => ['Europe', 'X', country, ...header.slice(3).map((_, i) => (i === 5 && text ? text : 5))];
 
   it('refuses a text score, naming file, sheet, line and column; stores nothing', async () => {
-    const path = await writeWorkbook(dir, 'goci-text.xlsx', [{ name: '2021_dataset', rows: [header, scoresRow('Germany'), scoresRow('France', 'high')] }]);
-    await expectRefused(store, path, 'TL_INPUT_INVALID_ROWS', /goci-text\.xlsx, sheet "2021_dataset", line 3, field "Flora crimes": "high" is not a number/);
+    const path = await writeWorkbook(scratch.dir, 'goci-text.xlsx', [{ name: '2021_dataset', rows: [header, scoresRow('Germany'), scoresRow('France', 'high')] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_INVALID_ROWS', /goci-text\.xlsx, sheet "2021_dataset", line 3, field "Flora crimes": "high" is not a number/);
   });
 
   it('refuses a workbook with a header and no rows', async () => {
-    const path = await writeWorkbook(dir, 'goci-empty.xlsx', [{ name: '2021_dataset', rows: [header] }]);
-    await expectRefused(store, path, 'TL_INPUT_EMPTY', /goci-empty\.xlsx, sheet "2021_dataset", line 1: the header has no data rows/);
+    const path = await writeWorkbook(scratch.dir, 'goci-empty.xlsx', [{ name: '2021_dataset', rows: [header] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_EMPTY', /goci-empty\.xlsx, sheet "2021_dataset", line 1: the header has no data rows/);
   });
 
   it('refuses a sheet whose country column is missing', async () => {
-    const path = await writeWorkbook(dir, 'goci-no-country.xlsx', [{ name: '2021_dataset', rows: [header.filter((h) => h !== 'Country'), scoresRow('Germany').filter((_, i) => i !== 2)] }]);
-    await expectRefused(store, path, 'TL_INPUT_HEADER', /goci-no-country\.xlsx, sheet "2021_dataset", line 1: not a Global Organized Crime Index table/, { format: 'goci' });
+    const path = await writeWorkbook(scratch.dir, 'goci-no-country.xlsx', [{ name: '2021_dataset', rows: [header.filter((h) => h !== 'Country'), scoresRow('Germany').filter((_, i) => i !== 2)] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_HEADER', /goci-no-country\.xlsx, sheet "2021_dataset", line 1: not a Global Organized Crime Index table/, { format: 'goci' });
   });
 });

@@ -2,13 +2,12 @@
  * Source grades of batches: Admiralty and Europol 4x4 codes, the default of each connector, an
  * explicit grade that always wins, and the batch metadata that says which applied.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestFile } from '../datasets/ingest.ts';
 import { ThreatLensError } from '../engine/errors.ts';
 import { batchGrade, DEFAULT_GRADES, parseGrade, worstGrade } from '../engine/ingest/grades.ts';
-import type { Store } from '../engine/store/database.ts';
-import { tempDir, writeFixture } from './support/fixtures.ts';
-import { openTestStore } from './support/stores.ts';
+import { writeFixture } from './support/fixtures.ts';
+import { useScratchStore } from './support/stores.ts';
 
 describe('parseGrade', () => {
   it.each([
@@ -50,39 +49,31 @@ describe('batchGrade', () => {
 });
 
 describe('grades of ingested batches', () => {
-  let store: Store;
-  let dir: string;
-  beforeAll(async () => {
-    store = await openTestStore('pglite');
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
+  const scratch = useScratchStore();
 
-  const batchRow = (id: number) => store.db.selectFrom('ingestion_batches').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const batchRow = (id: number) => scratch.store.db.selectFrom('ingestion_batches').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const auditOf = async (id: number) => {
-    const rows = await store.db.selectFrom('audit_log').select('details').where('action', '=', 'ingest').execute();
+    const rows = await scratch.store.db.selectFrom('audit_log').select('details').where('action', '=', 'ingest').execute();
     return rows.map((r) => r.details as Record<string, unknown>).find((d) => d.batchId === id);
   };
 
   it('a generic long file without --grade is F6, stated as a default', async () => {
-    const summary = await ingestFile(store, await writeFixture(dir, 'long.csv', 'entity,period,indicator,value\nAUT,2020,wb_population,8916864\n'));
+    const summary = await ingestFile(scratch.store, await writeFixture(scratch.dir, 'long.csv', 'entity,period,indicator,value\nAUT,2020,wb_population,8916864\n'));
     expect(summary.grade).toMatchObject({ scheme: 'admiralty', source: 'F', information: '6', isDefault: true });
     expect(await batchRow(summary.batchId!)).toMatchObject({ source_reliability: 'F', information_credibility: '6', grading_scheme: 'admiralty' });
     expect(await auditOf(summary.batchId!)).toMatchObject({ grade: 'F6', gradeIsDefault: true });
   });
 
   it('an explicit Europol grade wins and is stored in its scheme', async () => {
-    const summary = await ingestFile(store, await writeFixture(dir, 'long2.csv', 'entity,period,indicator,value\nDEU,2020,wb_population,83160871\n'), { grade: 'europol:B2' });
+    const summary = await ingestFile(scratch.store, await writeFixture(scratch.dir, 'long2.csv', 'entity,period,indicator,value\nDEU,2020,wb_population,83160871\n'), { grade: 'europol:B2' });
     expect(summary.grade).toMatchObject({ scheme: 'europol_4x4', isDefault: false });
     expect(await batchRow(summary.batchId!)).toMatchObject({ source_reliability: 'B', information_credibility: '2', grading_scheme: 'europol_4x4' });
     expect(await auditOf(summary.batchId!)).toMatchObject({ grade: 'europol:B2', gradeIsDefault: false });
   });
 
   it('a bad grade is refused before anything is stored', async () => {
-    const path = await writeFixture(dir, 'long3.csv', 'entity,period,indicator,value\nFRA,2020,wb_population,67571107\n');
-    await expect(ingestFile(store, path, { grade: 'europol:E9' })).rejects.toMatchObject({ code: 'TL_BAD_OPTION' });
-    expect(await store.db.selectFrom('observations').select('entity_code').where('entity_code', '=', 'FRA').execute()).toEqual([]);
+    const path = await writeFixture(scratch.dir, 'long3.csv', 'entity,period,indicator,value\nFRA,2020,wb_population,67571107\n');
+    await expect(ingestFile(scratch.store, path, { grade: 'europol:E9' })).rejects.toMatchObject({ code: 'TL_BAD_OPTION' });
+    expect(await scratch.store.db.selectFrom('observations').select('entity_code').where('entity_code', '=', 'FRA').execute()).toEqual([]);
   });
 });

@@ -9,9 +9,8 @@ import { ingestFile, type IngestSummary } from '../datasets/ingest.ts';
 import { BUILTIN_INDICATORS } from '../datasets/reference/indicators.ts';
 import { glotipIndicatorCode, glotipValueText } from '../engine/ingest/unodc-glotip.ts';
 import type { Store } from '../engine/store/database.ts';
-import { tempDir } from './support/fixtures.ts';
 import { hasRealData, realDataFile } from './support/shared-data.ts';
-import { openTestStore } from './support/stores.ts';
+import { useScratchStore, openTestStore } from './support/stores.ts';
 import { expectRefused, writeWorkbook } from './support/workbooks.ts';
 
 const FILE = ['unodc_glotip', 'data_glotip.xlsx'];
@@ -45,18 +44,10 @@ describe('glotipIndicatorCode', () => {
 });
 
 describe('GLOTIP workbooks built here', () => {
-  let store: Store;
-  let dir: string;
-  beforeAll(async () => {
-    store = await openTestStore('pglite');
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
+  const scratch = useScratchStore();
 
   it('keeps `<5` censored, sums rows that repeat a key, drops origin breakdowns and aggregates', async () => {
-    const path = await writeWorkbook(dir, 'glotip-small.xlsx', [{ name: 'data_glotip_1', rows: [
+    const path = await writeWorkbook(scratch.dir, 'glotip-small.xlsx', [{ name: 'data_glotip_1', rows: [
       HEADER,
       row('AUT', 'Detected trafficking victims', 'Total', 'Total', 'Total', 'Total', 2019, '1,234'),
       row('AUT', 'Detected trafficking victims', 'Total', 'Total', 'Female', 'Total', 2019, '<5'),
@@ -65,9 +56,9 @@ describe('GLOTIP workbooks built here', () => {
       row('AUT', 'Detected trafficking victims', 'by citizenship', 'Romania', 'Total', 'Total', 2019, '12'),
       ['', 'Sark', 'Europe', 'X', 'Detected trafficking victims', 'Total', 'Total', 'Total', 'Total', 2019, 'Counts', '<5', 'GLOTIP'],
     ] }]);
-    const summary = await ingestFile(store, path);
+    const summary = await ingestFile(scratch.store, path);
     expect(summary).toMatchObject({ format: 'unodc-glotip', accepted: 3, rejected: 0, droppedAggregates: 1, droppedBreakdowns: 1, sheets: ['data_glotip_1'] });
-    const stored = await store.db.selectFrom('observations').select(['indicator_code', 'value', 'value_qualifier']).where('batch_id', '=', summary.batchId!).orderBy('indicator_code').execute();
+    const stored = await scratch.store.db.selectFrom('observations').select(['indicator_code', 'value', 'value_qualifier']).where('batch_id', '=', summary.batchId!).orderBy('indicator_code').execute();
     expect(stored).toEqual([
       { indicator_code: 'unodc_glotip_detected_victims_count', value: 1234, value_qualifier: null },
       { indicator_code: 'unodc_glotip_detected_victims_female_count', value: 5, value_qualifier: '<' },
@@ -77,23 +68,23 @@ describe('GLOTIP workbooks built here', () => {
   });
 
   it('refuses a text value, naming file, sheet, line and column, and stores nothing', async () => {
-    const path = await writeWorkbook(dir, 'glotip-text.xlsx', [{ name: 'data_glotip_1', rows: [
+    const path = await writeWorkbook(scratch.dir, 'glotip-text.xlsx', [{ name: 'data_glotip_1', rows: [
       HEADER,
       row('DEU', 'Persons convicted', 'Total', 'Total', 'Total', 'Total', 2019, '12'),
       row('DEU', 'Persons convicted', 'Total', 'Total', 'Total', 'Total', 2020, 'twelve'),
     ] }]);
-    const error = await expectRefused(store, path, 'TL_INPUT_INVALID_ROWS', /glotip-text\.xlsx, sheet "data_glotip_1", line 3, field "txtVALUE": "twelve" is not a number/);
+    const error = await expectRefused(scratch.store, path, 'TL_INPUT_INVALID_ROWS', /glotip-text\.xlsx, sheet "data_glotip_1", line 3, field "txtVALUE": "twelve" is not a number/);
     expect(error.issues[0]).toMatchObject({ line: 3, field: 'txtVALUE' });
   });
 
   it('refuses a missing required column with --format unodc-glotip, naming it', async () => {
-    const path = await writeWorkbook(dir, 'glotip-no-value.xlsx', [{ name: 'data', rows: [HEADER.slice(0, 11), row('DEU', 'Persons convicted', 'Total', 'Total', 'Total', 'Total', 2019, '12').slice(0, 11)] }]);
-    await expectRefused(store, path, 'TL_INPUT_HEADER', /glotip-no-value\.xlsx, sheet "data", line 1, field "txtVALUE": not a UNODC GLOTIP table: column "txtVALUE" is missing/, { format: 'unodc-glotip' });
+    const path = await writeWorkbook(scratch.dir, 'glotip-no-value.xlsx', [{ name: 'data', rows: [HEADER.slice(0, 11), row('DEU', 'Persons convicted', 'Total', 'Total', 'Total', 'Total', 2019, '12').slice(0, 11)] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_HEADER', /glotip-no-value\.xlsx, sheet "data", line 1, field "txtVALUE": not a UNODC GLOTIP table: column "txtVALUE" is missing/, { format: 'unodc-glotip' });
   });
 
   it('refuses a header with no data rows, naming its line', async () => {
-    const path = await writeWorkbook(dir, 'glotip-empty.xlsx', [{ name: 'data_glotip_1', rows: [HEADER] }]);
-    await expectRefused(store, path, 'TL_INPUT_EMPTY', /glotip-empty\.xlsx, sheet "data_glotip_1", line 1: the header has no data rows/);
+    const path = await writeWorkbook(scratch.dir, 'glotip-empty.xlsx', [{ name: 'data_glotip_1', rows: [HEADER] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_EMPTY', /glotip-empty\.xlsx, sheet "data_glotip_1", line 1: the header has no data rows/);
   });
 });
 

@@ -9,9 +9,8 @@ import { ingestFile, type IngestSummary } from '../datasets/ingest.ts';
 import { BUILTIN_INDICATORS } from '../datasets/reference/indicators.ts';
 import { isPublishedTotal, seizureGroupCode, seizureSubgroupCode } from '../engine/ingest/unodc-seizures.ts';
 import type { Store } from '../engine/store/database.ts';
-import { tempDir } from './support/fixtures.ts';
 import { hasRealData, realDataFile } from './support/shared-data.ts';
-import { openTestStore } from './support/stores.ts';
+import { useScratchStore, openTestStore } from './support/stores.ts';
 import { expectRefused, writeWorkbook } from './support/workbooks.ts';
 
 const FILE = ['unodc_drug_seizures', 'drug_seizures_2018_2022.xlsx'];
@@ -37,18 +36,10 @@ describe('seizure indicator codes', () => {
 });
 
 describe('seizure workbooks built here', () => {
-  let store: Store;
-  let dir: string;
-  beforeAll(async () => {
-    store = await openTestStore('pglite');
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
+  const scratch = useScratchStore();
 
   it('reads the header below the title; sums drugs; a published total beats the sum; zeros stay, empties are missing', async () => {
-    const path = await writeWorkbook(dir, 'seizures-small.xlsx', [{ name: 'Export', rows: [
+    const path = await writeWorkbook(scratch.dir, 'seizures-small.xlsx', [{ name: 'Export', rows: [
       TITLE,
       HEADER,
       row('DEU', COCAINE, 'Cocaine', 'Cocaine hydrochloride', 2022, 20047),
@@ -58,9 +49,9 @@ describe('seizure workbooks built here', () => {
       row('DEU', 'Hallucinogens', 'LSD', 'LSD', 2022, 0.5),
       row('DEU', 'Hallucinogens', 'Reported total hallucinogens', 'Total hallucinogens (including the above)', 2022, 3),
     ] }]);
-    const summary = await ingestFile(store, path);
+    const summary = await ingestFile(scratch.store, path);
     expect(summary).toMatchObject({ format: 'unodc-seizures', rejected: 0, missing: 1, droppedAggregates: 0, accepted: 5, sheets: ['Export'] });
-    const stored = await store.db.selectFrom('observations').select(['indicator_code', 'value', 'flags']).where('batch_id', '=', summary.batchId!).orderBy('indicator_code').execute();
+    const stored = await scratch.store.db.selectFrom('observations').select(['indicator_code', 'value', 'flags']).where('batch_id', '=', summary.batchId!).orderBy('indicator_code').execute();
     expect(stored.map((o) => [o.indicator_code, o.value, o.flags])).toEqual([
       ['unodc_seizures_cocaine_coca_type_kg', 0, []],
       ['unodc_seizures_cocaine_cocaine_kg', 20049.433, ['sum']],
@@ -71,26 +62,26 @@ describe('seizure workbooks built here', () => {
   });
 
   it('refuses a text value in Kilograms, naming file, sheet, line 4 and the column; stores nothing', async () => {
-    const path = await writeWorkbook(dir, 'seizures-text.xlsx', [{ name: 'Export', rows: [TITLE, HEADER, row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2021, 10), row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2022, 'twelve')] }]);
-    await expectRefused(store, path, 'TL_INPUT_INVALID_ROWS', /seizures-text\.xlsx, sheet "Export", line 4, field "Kilograms": "twelve" is not a number/);
+    const path = await writeWorkbook(scratch.dir, 'seizures-text.xlsx', [{ name: 'Export', rows: [TITLE, HEADER, row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2021, 10), row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2022, 'twelve')] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_INVALID_ROWS', /seizures-text\.xlsx, sheet "Export", line 4, field "Kilograms": "twelve" is not a number/);
   });
 
   it('refuses a sheet without msCode at its header line (2)', async () => {
-    const path = await writeWorkbook(dir, 'seizures-no-code.xlsx', [{ name: 'Export', rows: [TITLE, HEADER.slice(0, 8), row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2021, 10).slice(0, 8)] }]);
-    await expectRefused(store, path, 'TL_INPUT_HEADER', /seizures-no-code\.xlsx, sheet "Export", line 2, field "msCode": not a UNODC drug seizures table: column "msCode" is missing/, { format: 'unodc-seizures' });
+    const path = await writeWorkbook(scratch.dir, 'seizures-no-code.xlsx', [{ name: 'Export', rows: [TITLE, HEADER.slice(0, 8), row('FRA', COCAINE, 'Cocaine', 'Cocaine', 2021, 10).slice(0, 8)] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_HEADER', /seizures-no-code\.xlsx, sheet "Export", line 2, field "msCode": not a UNODC drug seizures table: column "msCode" is missing/, { format: 'unodc-seizures' });
   });
 
   it('refuses a header with no data rows', async () => {
-    const path = await writeWorkbook(dir, 'seizures-empty.xlsx', [{ name: 'Export', rows: [TITLE, HEADER] }]);
-    await expectRefused(store, path, 'TL_INPUT_EMPTY', /seizures-empty\.xlsx, sheet "Export", line 2: the header has no data rows/);
+    const path = await writeWorkbook(scratch.dir, 'seizures-empty.xlsx', [{ name: 'Export', rows: [TITLE, HEADER] }]);
+    await expectRefused(scratch.store, path, 'TL_INPUT_EMPTY', /seizures-empty\.xlsx, sheet "Export", line 2: the header has no data rows/);
   });
 
   it('refuses a zip that is not a workbook and a workbook with no known sheet', async () => {
     const { writeFixture } = await import('./support/fixtures.ts');
-    const zip = await writeFixture(dir, 'not-a-workbook.xlsx', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00]));
-    await expectRefused(store, zip, 'TL_INPUT_NOT_CSV', /not-a-workbook\.xlsx: the file is binary, not CSV text, and not a readable Excel workbook/);
-    const notes = await writeWorkbook(dir, 'notes.xlsx', [{ name: 'Notes', rows: [['Meeting notes'], ['nothing', 'tabular', 'here']] }, { name: 'Cover', rows: [['Title only']] }]);
-    await expectRefused(store, notes, 'TL_INPUT_HEADER', /notes\.xlsx, sheet "Notes", line 2/);
+    const zip = await writeFixture(scratch.dir, 'not-a-workbook.xlsx', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0x00, 0x00]));
+    await expectRefused(scratch.store, zip, 'TL_INPUT_NOT_CSV', /not-a-workbook\.xlsx: the file is binary, not CSV text, and not a readable Excel workbook/);
+    const notes = await writeWorkbook(scratch.dir, 'notes.xlsx', [{ name: 'Notes', rows: [['Meeting notes'], ['nothing', 'tabular', 'here']] }, { name: 'Cover', rows: [['Title only']] }]);
+    await expectRefused(scratch.store, notes, 'TL_INPUT_HEADER', /notes\.xlsx, sheet "Notes", line 2/);
   });
 });
 

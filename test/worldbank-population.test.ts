@@ -10,9 +10,9 @@ import { BUILTIN_INDICATORS } from '../datasets/reference/indicators.ts';
 import { ThreatLensError } from '../engine/errors.ts';
 import { looksLikeWbPopulation, looksLikeWdi, wdiIndicatorCode } from '../engine/ingest/worldbank.ts';
 import type { Store } from '../engine/store/database.ts';
-import { tempDir, writeFixture } from './support/fixtures.ts';
+import { writeFixture } from './support/fixtures.ts';
 import { hasRealData, realDataFile } from './support/shared-data.ts';
-import { openTestStore } from './support/stores.ts';
+import { useScratchStore, openTestStore } from './support/stores.ts';
 
 const FILE = ['worldbank_population', 'pop_by_country.csv'];
 
@@ -91,19 +91,11 @@ function wdiDownload(rows: readonly (readonly [name: string, code: string, value
 }
 
 describe('wdi connector on a World Bank WDI download', () => {
-  let store: Store;
-  let dir: string;
-  beforeAll(async () => {
-    store = await openTestStore('pglite');
-    dir = await tempDir();
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
+  const scratch = useScratchStore();
 
   it('skips the preamble, maps ROM, ADO and KSV, drops WLD, treats empty and .. as missing', async () => {
     const path = await writeFixture(
-      dir,
+      scratch.dir,
       'API_SP.POP.TOTL_DS2_en_csv_v2.csv',
       wdiDownload([
         ['Romania', 'ROM', { 2020: '19265250', 2021: '19119880' }],
@@ -113,25 +105,25 @@ describe('wdi connector on a World Bank WDI download', () => {
         ['World', 'WLD', { 2020: '7855075060' }],
       ]),
     );
-    const summary = await ingestFile(store, path, { format: 'auto' });
+    const summary = await ingestFile(scratch.store, path, { format: 'auto' });
     expect(summary).toMatchObject({ format: 'wdi', accepted: 5, rejected: 0, droppedAggregates: 1, missing: 4 * 64 - 5 });
-    expect(await value(store, 'ROU', 2021)).toBe(19119880);
-    expect(await value(store, 'AND', 2020)).toBe(77380);
-    expect(await value(store, 'AND', 2021)).toBeUndefined();
-    expect(await value(store, 'XKX', 2020)).toBe(1790151);
-    expect(await value(store, 'KOR', 2020)).toBe(51836239);
+    expect(await value(scratch.store, 'ROU', 2021)).toBe(19119880);
+    expect(await value(scratch.store, 'AND', 2020)).toBe(77380);
+    expect(await value(scratch.store, 'AND', 2021)).toBeUndefined();
+    expect(await value(scratch.store, 'XKX', 2020)).toBe(1790151);
+    expect(await value(scratch.store, 'KOR', 2020)).toBe(51836239);
   });
 
   it('names file, line and year of a bad value, and stores nothing', async () => {
-    const path = await writeFixture(dir, 'bad-wdi.csv', wdiDownload([['Austria', 'AUT', { 2019: '8879920' }], ['Germany', 'DEU', { 2020: 'eighty million' }]]));
-    const batches = async () => (await store.db.selectFrom('ingestion_batches').select('id').execute()).length;
+    const path = await writeFixture(scratch.dir, 'bad-wdi.csv', wdiDownload([['Austria', 'AUT', { 2019: '8879920' }], ['Germany', 'DEU', { 2020: 'eighty million' }]]));
+    const batches = async () => (await scratch.store.db.selectFrom('ingestion_batches').select('id').execute()).length;
     const before = await batches();
-    const error = await ingestFile(store, path).catch((e: unknown) => e);
+    const error = await ingestFile(scratch.store, path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ThreatLensError);
     // Line 7: four preamble lines (two blank), the header on line 5, Austria on 6.
     expect((error as ThreatLensError).issues[0]).toMatchObject({ file: 'bad-wdi.csv', line: 7, field: '2020' });
     expect((error as ThreatLensError).message).toMatch(/bad-wdi\.csv, line 7, field "2020": "eighty million" is not a number/);
     expect(await batches()).toBe(before);
-    expect(await value(store, 'AUT', 2019)).toBeUndefined();
+    expect(await value(scratch.store, 'AUT', 2019)).toBeUndefined();
   });
 });

@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { seedReferenceData } from '../../engine/store/catalogue.ts';
 import { openStore, type Store, type StoreKind } from '../../engine/store/database.ts';
+import { tempDir } from './fixtures.ts';
 
 export const STORE_KINDS: readonly StoreKind[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
@@ -40,6 +42,29 @@ export async function openTestStore(kind: StoreKind): Promise<Store> {
       await cleanup.connect();
       await cleanup.query(`drop database if exists ${name} with (force)`);
       await cleanup.end();
+    },
+  };
+}
+
+/**
+ * A fresh PGlite store and a temporary directory for the tests of one describe block, opened
+ * before them and closed after: `const scratch = useScratchStore();` then `scratch.store`, `scratch.dir`.
+ */
+export function useScratchStore(): { readonly store: Store; readonly dir: string } {
+  const state: { store?: Store; dir?: string } = {};
+  beforeAll(async () => {
+    state.store = await openTestStore('pglite');
+    state.dir = await tempDir();
+  });
+  afterAll(async () => {
+    await state.store?.close();
+  });
+  return {
+    get store() {
+      return state.store!;
+    },
+    get dir() {
+      return state.dir!;
     },
   };
 }
