@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import * as initial from './migrations/0001_initial.ts';
 import * as derivedBatches from './migrations/0002_derived_batches.ts';
+import * as modelsJobsAnomalies from './migrations/0003_models_jobs_anomalies.ts';
 import { serialisedPGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -100,6 +101,7 @@ function redactPassword(url: string): string {
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_derived_batches': derivedBatches,
+  '0003_models_jobs_anomalies': modelsJobsAnomalies,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

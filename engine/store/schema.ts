@@ -122,6 +122,88 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobTable {
+  id: Generated<number>;
+  kind: string;
+  model_name: string | null;
+  params: Json<Record<string, unknown>>;
+  state: JobState;
+  percent: ColumnType<number, number | undefined, number>;
+  /** Metrics so far and the current step, for `GET /v1/jobs/:id`. */
+  progress: Json<Record<string, unknown>>;
+  message: string | null;
+  result: Json<unknown> | null;
+  error: string | null;
+  requested_by: string;
+  claimed_by: string | null;
+  cancel_requested: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  heartbeat_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export type ModelStatus = 'candidate' | 'production' | 'retired';
+
+export interface ModelTable {
+  name: string;
+  version: number;
+  type: string;
+  hyperparameters: Json<Record<string, unknown>>;
+  seed: number;
+  data_version: string;
+  code_version: string;
+  metrics: Json<Record<string, unknown>>;
+  model_card: Json<Record<string, unknown>>;
+  trained_by: string;
+  status: ModelStatus;
+  job_id: number | null;
+  created_at: Timestamp;
+  promoted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ModelArtifactTable {
+  model_name: string;
+  model_version: number;
+  /** `model.json` (TensorFlow.js topology and weight manifest), `weights.bin`, `forest.json`, ... */
+  kind: string;
+  content_type: string;
+  content: Uint8Array;
+  sha256: string;
+}
+
+export interface AnomalyRunTable {
+  id: Generated<number>;
+  data_version: string;
+  code_version: string;
+  detectors: Json<Record<string, unknown>>;
+  cells_scored: number;
+  flags: number;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface AnomalyFlagTable {
+  run_id: number;
+  entity_code: string;
+  indicator_code: string;
+  period: string;
+  year: number;
+  detector: string;
+  score: number;
+  severity: 'low' | 'medium' | 'high';
+  value: number | null;
+  expected: number | null;
+  interval_low: number | null;
+  interval_high: number | null;
+  attributions: Json<unknown>;
+  likely_cause: 'data_problem' | 'real_change' | 'unclear';
+  reason: string;
+  batch_ids: ColumnType<number[], number[] | undefined, number[]>;
+}
+
 export interface Database {
   agencies: AgencyTable;
   entities: EntityTable;
@@ -131,6 +213,11 @@ export interface Database {
   risk_scores: RiskScoreTable;
   assessments: AssessmentTable;
   audit_log: AuditLogTable;
+  jobs: JobTable;
+  models: ModelTable;
+  model_artifacts: ModelArtifactTable;
+  anomaly_runs: AnomalyRunTable;
+  anomaly_flags: AnomalyFlagTable;
 }
 
 export type IngestionBatch = Selectable<IngestionBatchTable>;
