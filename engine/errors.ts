@@ -18,6 +18,15 @@ export const ERROR_CODES = {
   TL_STORE_UNAVAILABLE: { status: 503, title: 'Store unavailable' },
   TL_FETCH_UNREACHABLE: { status: 502, title: 'Publisher not reachable' },
   TL_FETCH_HTTP: { status: 502, title: 'Publisher refused the download' },
+  TL_UNAUTHENTICATED: { status: 401, title: 'Authentication required' },
+  TL_FORBIDDEN: { status: 403, title: 'Not allowed for this role' },
+  TL_PURPOSE_REQUIRED: { status: 400, title: 'A stated purpose is required' },
+  TL_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  TL_CONFLICT: { status: 409, title: 'Conflict' },
+  TL_MODEL_INCOMPLETE: { status: 409, title: 'Model version has no artifacts' },
+  TL_MODEL_NO_ROLLBACK: { status: 409, title: 'No earlier production version to roll back to' },
+  TL_MODEL_CORRUPT: { status: 500, title: 'Stored model artifact failed its integrity check' },
+  TL_RENDERER_UNAVAILABLE: { status: 503, title: 'PDF renderer unavailable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
