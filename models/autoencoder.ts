@@ -28,7 +28,7 @@ import {
   type CellScore,
   type LikelyCause,
 } from '../engine/anomaly/types.ts';
-import { unstandardiseValue, type IndicatorTransform } from '../engine/anomaly/panel-matrix.ts';
+import { cellValue, unstandardiseValue, type IndicatorTransform, type PanelMatrix } from '../engine/anomaly/panel-matrix.ts';
 
 export const AUTOENCODER_DETECTOR = 'autoencoder';
 
@@ -503,11 +503,17 @@ export function detectAutoencoder(
   }
   const { rowError, cellError, reconstruction } = reconstructionErrors(model, panel.data, nRows, nCols, panel.missing);
   const transforms = panel.transforms;
+  // A panel centred per entity (the default) needs the row's own centre: cellValue knows it.
+  const hasCentres = 'centres' in panel && panel.centres !== undefined;
   const toRaw: BackTransform | undefined =
-    options.toRaw ?? (transforms ? (column, z) => unstandardiseValue(transforms[column]!, z) : undefined);
+    options.toRaw ?? (transforms && !hasCentres ? (column, z) => unstandardiseValue(transforms[column]!, z) : undefined);
   const valueOf = (i: number) => (panel.raw ? panel.raw[i]! : panel.data[i]!);
   const expectedOf = (i: number, c: number): number | null => {
     if (!panel.raw) return reconstruction[i]!;
+    if (!toRaw && hasCentres) {
+      const v = cellValue(panel as PanelMatrix, Math.floor(i / nCols), c, reconstruction[i]!);
+      return Number.isFinite(v) ? v : null;
+    }
     if (!toRaw) return null;
     const v = toRaw(c, reconstruction[i]!);
     return Number.isFinite(v) ? v : null;

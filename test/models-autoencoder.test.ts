@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoPanel } from '../datasets/demo/generate.ts';
-import { buildPanelMatrix, panelFromMatrix, standardiseValue, type PanelMatrix } from '../engine/anomaly/panel-matrix.ts';
+import { buildPanelMatrix, panelFromMatrix, signedLog1p, type PanelMatrix } from '../engine/anomaly/panel-matrix.ts';
 import { cellKey, seriesFromDemoRows } from '../engine/anomaly/series.ts';
 import { MAD_TO_SD, scoreFromRobustZ } from '../engine/anomaly/types.ts';
 import { ThreatLensError } from '../engine/errors.ts';
@@ -278,7 +278,10 @@ describe('detectAutoencoder', () => {
     // Expected is the reconstruction taken back through the panel's transform.
     const r = panel.rows.findIndex((row) => row.entity === cell.entity && row.period === cell.period);
     const c = panel.indicators.indexOf(cell.indicator);
-    expect(standardiseValue(panel.transforms[c]!, cell.expected!)).toBeCloseTo(reconstruction[r * nCols + c]!, 9);
+    // The panel is centred per entity, so standardising uses the row's own centre.
+    const transform = panel.transforms[c]!;
+    const onScale = transform.log ? signedLog1p(cell.expected!) : cell.expected!;
+    expect((onScale - panel.centres[r * nCols + c]!) / transform.scale).toBeCloseTo(reconstruction[r * nCols + c]!, 9);
 
     // Shares sum to 1 per row; the top indicator carries the row score; no cell scores above it.
     for (const row of cells.filter((x) => x.entity === cell.entity && x.period === cell.period)) {
