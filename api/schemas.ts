@@ -292,8 +292,10 @@ export const AssessmentRequestSchema = Type.Object(
     runs: Type.Optional(Type.Integer({ minimum: 10, maximum: 20000, description: 'Monte Carlo runs (default 1000)' })),
     weightNoise: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     trendYears: Type.Optional(Type.Integer({ minimum: 2, maximum: 30 })),
-    requestedBy: Type.String({ minLength: 1, maxLength: 200, description: 'who asks (recorded in the audit log)' }),
-    purpose: Type.Optional(Type.String({ maxLength: 1000 })),
+    requestedBy: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'on whose behalf, as the caller states it (the audit entry keeps it beside the authenticated caller, who is recorded as the requester)' }),
+    ),
+    purpose: Type.Optional(Type.String({ maxLength: 1000, description: 'why the assessment is made: required for analysts, recorded with it and in the audit trail' })),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,9 @@ import { loadDemoData, storeIsEmpty } from '../datasets/demo/load.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { seedReferenceData } from '../engine/store/catalogue.ts';
 import { openStore, storeOptionsFromEnv, type Store, type StoreOptions } from '../engine/store/database.ts';
-import { buildApp, type App } from './app.ts';
+import type { Role } from '../engine/access/roles.ts';
+import { buildApp, DEFAULT_BODY_LIMIT, type App } from './app.ts';
+import { accessOptionsFromEnv, DEMO_AGENCY } from './auth/plugin.ts';
 
 export interface ServeOptions {
   readonly port: number;
@@ -16,6 +18,12 @@ export interface ServeOptions {
   readonly store?: StoreOptions;
   /** Load the synthetic demo panel when the store holds no data (default true). */
   readonly demoIfEmpty?: boolean;
+  /**
+   * Answer requests without a credential as this role of agency `demo` (`--demo-access`, which
+   * `npm start` uses). Off by default: then only /health, /docs and the dashboard's files answer
+   * without a key.
+   */
+  readonly demoAccessRole?: Role;
   readonly log?: (line: string) => void;
 }
 
@@ -44,8 +52,22 @@ export async function prepareStore(storeOptions: StoreOptions, demoIfEmpty: bool
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => console.log(line));
   const store = await prepareStore(options.store ?? storeOptionsFromEnv(), options.demoIfEmpty ?? true, log);
+  if (options.demoAccessRole) {
+    log(
+      `WARNING: demo access is on: requests without a credential are served as role ${options.demoAccessRole} of agency "${DEMO_AGENCY}". ` +
+        'Anyone who can reach this server can read its public data and create assessments. Never use --demo-access on a server others can reach, or with real restricted data.',
+    );
+  }
   // Request logs at info level cost ~60% of throughput (shared/docs/METHODS.md): warn by default.
-  const app = await buildApp({ store, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  const app = await buildApp({
+    store,
+    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+    access: { ...accessOptionsFromEnv(), demoAccess: options.demoAccessRole ? { role: options.demoAccessRole, agency: DEMO_AGENCY } : false },
+    bodyLimit: bodyLimitFromEnv(),
+    ...trustProxyFromEnv(),
+    // Training jobs run here, in worker threads (THREATLENS_JOBS=off for API-only processes).
+    jobs: process.env.THREATLENS_JOBS !== 'off',
+  });
   await app.listen({ port: options.port, host: options.host });
   const url = `http://${options.host === '0.0.0.0' ? 'localhost' : options.host}:${options.port}`;
   log(`ThreatLens API on ${url}`);
@@ -74,3 +96,19 @@ export async function serveUntilSignalled(options: ServeOptions): Promise<void> 
 }
 
 export const DEFAULT_PORT = 3000;
+
+/** THREATLENS_TRUST_PROXY: `true`, or comma-separated addresses or subnets of the proxies in front. */
+function trustProxyFromEnv(env: NodeJS.ProcessEnv = process.env): { trustProxy?: boolean | string[] } {
+  const value = env.THREATLENS_TRUST_PROXY;
+  if (!value) return {};
+  if (value === 'true') return { trustProxy: true };
+  return { trustProxy: value.split(',').map((s) => s.trim()).filter(Boolean) };
+}
+
+/** THREATLENS_BODY_LIMIT: the largest request body in bytes (default 256 KiB). */
+function bodyLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  if (!env.THREATLENS_BODY_LIMIT) return DEFAULT_BODY_LIMIT;
+  const bytes = Number(env.THREATLENS_BODY_LIMIT);
+  if (!Number.isInteger(bytes) || bytes < 1024) throw new Error(`THREATLENS_BODY_LIMIT must be a number of bytes >= 1024; got "${env.THREATLENS_BODY_LIMIT}"`);
+  return bytes;
+}

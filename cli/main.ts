@@ -26,6 +26,14 @@ import { listIndicators, registerIndicators, seedReferenceData } from '../engine
 import { openStore, storeOptionsFromEnv, type Store } from '../engine/store/database.ts';
 import { getRiskScores, scoredYears } from '../engine/store/risk-scores.ts';
 import { CRIME_AREAS, SHARING_LEVELS, type CrimeArea, type SharingLevel } from '../engine/types.ts';
+import { registerReportCommands } from '../reports/cli.ts';
+import { registerModelCommands } from './models.ts';
+import { isRole, ROLES, type Role } from '../engine/access/roles.ts';
+import { apiRoleGrantStatements, auditEntries, verifyAuditChain } from '../engine/store/audit.ts';
+import { sql } from 'kysely';
+import { createAgency, createApiKey, DEFAULT_KEY_DAYS, listAgencies, listApiKeys, revokeApiKey } from '../engine/store/keys.ts';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 
 const program = new Command()
   .name('threatlens')
@@ -59,8 +67,11 @@ program
   .option('-p, --port <port>', 'port (or PORT)', integer('port'), Number(process.env.PORT ?? DEFAULT_PORT))
   .option('--host <host>', 'interface to listen on (or HOST)', process.env.HOST ?? '127.0.0.1')
   .option('--no-demo', 'do not load the synthetic demo data into an empty store')
-  .action(async (opts: { port: number; host: string; demo: boolean }) => {
-    await serveUntilSignalled({ port: opts.port, host: opts.host, demoIfEmpty: opts.demo, log: stderr });
+  .option('--demo-access [role]', `serve requests without a credential as this role of agency "demo" (default analyst; npm start uses it; logs a warning): never on a server others can reach`)
+  .action(async (opts: { port: number; host: string; demo: boolean; demoAccess?: boolean | string }) => {
+    const demoAccessRole = opts.demoAccess === undefined ? undefined : opts.demoAccess === true ? 'analyst' : opts.demoAccess;
+    if (demoAccessRole !== undefined && !isRole(demoAccessRole)) throw new ThreatLensError('TL_BAD_OPTION', `--demo-access: "${demoAccessRole}" is not one of ${ROLES.join(', ')}`);
+    await serveUntilSignalled({ port: opts.port, host: opts.host, demoIfEmpty: opts.demo, ...(demoAccessRole ? { demoAccessRole } : {}), log: stderr });
   });
 
 program
@@ -305,6 +316,132 @@ indicators
       console.log(JSON.stringify({ registered: opts.code }));
     });
   });
+
+/** Changes made from the command line are audited as the operating-system user. */
+const cliActor = () => ({ actor: `cli:${process.env.USER ?? 'unknown'}`, role: 'operator' });
+
+const agencies = program.command('agencies').description('agencies: who owns and shares data, and whom keys belong to');
+agencies
+  .command('list')
+  .description('list agencies as JSON')
+  .action(async () => {
+    await withStore(async (store) => console.log(JSON.stringify(await listAgencies(store.db), null, 2)));
+  });
+agencies
+  .command('add')
+  .description('create an agency (audited)')
+  .requiredOption('--code <code>', 'lower-case code, e.g. nl-police')
+  .requiredOption('--name <name>', 'name')
+  .action(async (opts: { code: string; name: string }) => {
+    await withStore(async (store) => console.log(JSON.stringify(await createAgency(store.db, opts.code, opts.name, cliActor()), null, 2)));
+  });
+
+const keys = program.command('keys').description('API keys: stored hashed, shown once, revocable, with an expiry');
+keys
+  .command('create')
+  .description('create an API key and print it (once: only its hash is stored); audited')
+  .requiredOption('--agency <code>', 'the agency it acts for (threatlens agencies add)')
+  .addOption(new Option('--role <role>', 'what it may do').choices([...ROLES]).makeOptionMandatory())
+  .requiredOption('--name <name>', 'who or what uses it')
+  .option('--expires-in-days <days>', `days until it expires (default ${DEFAULT_KEY_DAYS})`, integer('expires-in-days'))
+  .action(async (opts: { agency: string; role: Role; name: string; expiresInDays?: number }) => {
+    const created = await withStore((store) =>
+      createApiKey(store.db, { name: opts.name, agency: opts.agency, role: opts.role, ...(opts.expiresInDays !== undefined ? { expiresInDays: opts.expiresInDays } : {}) }, cliActor()),
+    );
+    stderr(`API key ${created.id} (${created.role} of ${created.agency}, expires ${created.expiresAt}). Store it now: it is not shown again.`);
+    console.log(JSON.stringify(created, null, 2));
+  });
+keys
+  .command('list')
+  .description('list API keys as JSON (never the keys themselves)')
+  .option('--all', 'include revoked and expired keys')
+  .action(async (opts: { all?: boolean }) => {
+    await withStore(async (store) => console.log(JSON.stringify(await listApiKeys(store.db, { includeInactive: opts.all === true }), null, 2)));
+  });
+keys
+  .command('revoke')
+  .description('revoke an API key (a running server stops accepting it within THREATLENS_KEY_CACHE_SECONDS, 10 s by default); audited')
+  .argument('<id>', 'the key id (12 hex characters, from keys list)')
+  .action(async (id: string) => {
+    await withStore(async (store) => console.log(JSON.stringify(await revokeApiKey(store.db, id, cliActor()), null, 2)));
+  });
+
+const audit = program.command('audit').description('the hash-chained audit trail');
+audit
+  .command('verify')
+  .description('recompute the hash chain: report entries altered, removed or reordered (exit code 1 if any)')
+  .option('--anchor <hash>', 'a head hash noted earlier: check it is still in the chain (detects removal at the end)')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(async (opts: { anchor?: string; format: 'text' | 'json' }) => {
+    if (opts.anchor !== undefined && !/^[0-9a-f]{64}$/.test(opts.anchor)) throw new ThreatLensError('TL_BAD_OPTION', '--anchor must be a 64-character hex hash (the head printed by an earlier verify)');
+    const result = await withStore((store) => verifyAuditChain(store.db, opts.anchor !== undefined ? { anchor: opts.anchor } : {}));
+    if (opts.format === 'json') {
+      console.log(JSON.stringify(result, null, 2));
+    } else {
+      console.log(`${result.ok ? 'OK' : 'TAMPERED'}: ${result.entries} entries${result.firstId !== null ? ` (ids ${result.firstId}-${result.lastId})` : ''}, head ${result.head ?? '-'}`);
+      if (result.anchor) console.log(`anchor ${result.anchor.hash}: ${result.anchor.foundAt === null ? 'NOT FOUND' : `entry ${result.anchor.foundAt}`}`);
+      for (const p of result.problems) console.log(`  ${p.kind.padEnd(14)} ${p.id ?? '-'}  ${p.message}`);
+      if (result.truncated) console.log('  ... more problems not listed');
+    }
+    if (!result.ok) process.exitCode = 1;
+  });
+audit
+  .command('export')
+  .description('write the whole audit trail: JSON lines (with hashes, for independent verification) or CSV')
+  .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
+  .option('--out <file>', 'file to write (default stdout)')
+  .action(async (opts: { format: 'jsonl' | 'csv'; out?: string }) => {
+    await withStore(async (store) => {
+      const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+      const write = async (text: string) => {
+        if (!out.write(text)) await once(out, 'drain');
+      };
+      const columns = ['id', 'at', 'actor', 'agency', 'role', 'action', 'details', 'purpose', 'outcome', 'prevHash', 'hash'] as const;
+      const cell = (v: unknown) => {
+        const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+        return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+      };
+      if (opts.format === 'csv') await write(`${columns.join(',')}\n`);
+      for await (const e of auditEntries(store.db)) await write(opts.format === 'jsonl' ? `${JSON.stringify(e)}\n` : `${columns.map((c) => cell(e[c])).join(',')}\n`);
+      if (opts.out) {
+        (out as ReturnType<typeof createWriteStream>).end();
+        await once(out, 'finish');
+      }
+    });
+  });
+
+audit
+  .command('grant-api-role')
+  .description('PostgreSQL: grant a role what the API needs, with SELECT and INSERT only on the audit log (run as the owner, after migrate)')
+  .argument('<role>', 'an existing PostgreSQL role (the user in the API\'s DATABASE_URL)')
+  .action(async (role: string) => {
+    await withStore(async (store) => {
+      if (store.kind !== 'postgres') throw new ThreatLensError('TL_BAD_OPTION', 'grant-api-role is for PostgreSQL (DATABASE_URL): PGlite has no roles; its audit log is protected by the append-only trigger');
+      const statements = apiRoleGrantStatements(role);
+      await store.db.transaction().execute(async (trx) => {
+        for (const statement of statements) await sql.raw(statement).execute(trx);
+      });
+      console.log(JSON.stringify({ role, granted: statements }, null, 2));
+    });
+  });
+
+program
+  .command('token')
+  .description('sign a JWT for the API with THREATLENS_JWT_SECRET (for tests and single-host setups; an identity provider signs them otherwise)')
+  .requiredOption('--subject <sub>', 'who it is for')
+  .requiredOption('--agency <code>', 'agency code')
+  .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+  .option('--expires-in <seconds>', 'lifetime in seconds (default 3600)', integer('expires-in'), 3600)
+  .action(async (opts: { subject: string; agency: string; role: Role; expiresIn: number }) => {
+    const secret = process.env.THREATLENS_JWT_SECRET;
+    if (!secret || secret.length < 32) throw new ThreatLensError('TL_BAD_OPTION', 'set THREATLENS_JWT_SECRET (at least 32 characters) in the environment: the server verifies tokens with it');
+    if (opts.expiresIn <= 0 || opts.expiresIn > 86400 * 30) throw new ThreatLensError('TL_BAD_OPTION', '--expires-in must be 1 to 2592000 seconds (30 days)');
+    const { signJwt } = await import('../api/auth/tokens.ts');
+    console.log(signJwt({ sub: opts.subject, agency: opts.agency, role: opts.role }, secret, opts.expiresIn));
+  });
+
+registerReportCommands(program, withStore);
+registerModelCommands(program, withStore, integer);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { registerIndicators } from '../engine/store/catalogue.ts';
 import type { Store } from '../engine/store/database.ts';
 import { TEST_INDICATORS, tempDir, writeFixture } from './support/fixtures.ts';
+import { testKey } from './support/principals.ts';
 import { openTestStore, STORE_KINDS } from './support/stores.ts';
 
 /** A small panel: every participating state, 2019-2020, two indicators with a known ordering. */
@@ -27,6 +28,8 @@ function panelCsv(): string {
 describe.each(STORE_KINDS)('API on %s', (kind) => {
   let store: Store;
   let app: App;
+  /** Every /v1 route needs a credential (issue 6): these tests call as an analyst. */
+  let headers: Record<string, string>;
 
   beforeAll(async () => {
     store = await openTestStore(kind);
@@ -35,6 +38,7 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
     await ingestFile(store, await writeFixture(dir, 'panel.csv', panelCsv()), { source: 'test panel' });
     await refreshRiskScores(store.db);
     app = await buildApp({ store });
+    headers = (await testKey(store, 'analyst')).headers;
   });
   afterAll(async () => {
     await app?.close();
@@ -49,7 +53,7 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
   });
 
   it('GET /v1/entities lists the 57 participating states with sub-regions', async () => {
-    const res = await app.inject('/v1/entities?osceStatus=participating');
+    const res = await app.inject({ url: '/v1/entities?osceStatus=participating', headers });
     expect(res.statusCode).toBe(200);
     const { entities } = res.json();
     expect(entities).toHaveLength(57);
@@ -57,13 +61,13 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
   });
 
   it('GET /v1/indicators lists the catalogue with polarity', async () => {
-    const res = await app.inject('/v1/indicators');
+    const res = await app.inject({ url: '/v1/indicators', headers });
     const rule = res.json().indicators.find((i: { code: string }) => i.code === 't_rule_of_law');
     expect(rule).toMatchObject({ polarity: 'higher_better', crimeArea: 'governance' });
   });
 
   it('GET /v1/risk-scores returns one row per participating state, ranked', async () => {
-    const res = await app.inject('/v1/risk-scores?year=2020');
+    const res = await app.inject({ url: '/v1/risk-scores?year=2020', headers });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ method: 'simple-composite', year: 2020, node: 'overall', synthetic: false, availableYears: [2019, 2020] });
@@ -80,7 +84,7 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
     let pages = 0;
     do {
       const url: string = `/v1/observations?indicator=t_homicide&from=2020&to=2020&limit=10${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await app.inject(url);
+      const res = await app.inject({ url, headers });
       expect(res.statusCode).toBe(200);
       const body = res.json();
       for (const o of body.observations) seen.push(`${o.entity}:${o.period}`);
@@ -104,7 +108,7 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
       ['/v1/nothing-here', 404, /No route GET \/v1\/nothing-here/],
     ];
     for (const [url, status, detail] of cases) {
-      const res = await app.inject(url);
+      const res = await app.inject({ url, headers });
       expect(res.statusCode, url).toBe(status);
       expect(res.headers['content-type'], url).toMatch(/^application\/problem\+json/);
       const body = res.json();
@@ -115,7 +119,7 @@ describe.each(STORE_KINDS)('API on %s', (kind) => {
   });
 
   it('GET /v1/frameworks lists the built-in frameworks with their nodes', async () => {
-    const res = await app.inject('/v1/frameworks');
+    const res = await app.inject({ url: '/v1/frameworks', headers });
     expect(res.statusCode).toBe(200);
     const goci2023 = res.json().frameworks.find((f: { id: string }) => f.id === 'goci-2023');
     expect(goci2023).toMatchObject({ version: '1.0.0', normalisation: 'none', nodes: ['criminality', 'criminal_markets', 'criminal_actors', 'resilience'] });

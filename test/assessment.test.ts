@@ -14,6 +14,7 @@ import { listIndicators } from '../engine/store/catalogue.ts';
 import type { Store } from '../engine/store/database.ts';
 import { dataVersion } from '../engine/store/observations.ts';
 import { tempDir, writeFixture } from './support/fixtures.ts';
+import { testKey, type TestCredential } from './support/principals.ts';
 import { openTestStore, STORE_KINDS } from './support/stores.ts';
 
 const RUNS = 200;
@@ -23,6 +24,9 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
   let app: App;
   let framework: Framework;
   let demoSha: string;
+  /** Routes need a credential (issue 6): an analyst of one agency. */
+  let analyst: TestCredential;
+  let headers: Record<string, string>;
 
   beforeAll(async () => {
     store = await openTestStore(kind);
@@ -30,6 +34,8 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
     demoSha = summary.sha256;
     framework = await loadFramework('osce-threat-demo', new Set((await listIndicators(store.db)).map((i) => i.code)));
     app = await buildApp({ store });
+    analyst = await testKey(store, 'analyst');
+    headers = analyst.headers;
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -94,7 +100,7 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
   }, 120_000);
 
   it('serves framework scores with an ETag and answers 304 while data and framework are unchanged', async () => {
-    const res = await app.inject('/v1/risk-scores?framework=osce-threat-demo&year=2022');
+    const res = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022', headers });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.scores).toHaveLength(57);
@@ -102,10 +108,10 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
     expect(body.synthetic).toBe(true);
     const etag = res.headers.etag as string;
     expect(etag).toMatch(/^"[0-9a-f]{16}-[0-9a-f]{16}-2022"$/);
-    const again = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022', headers: { 'if-none-match': etag } });
+    const again = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022', headers: { ...headers, 'if-none-match': etag } });
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe('');
-    const threat = await app.inject('/v1/risk-scores?framework=osce-threat-demo&year=2022&node=threat');
+    const threat = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022&node=threat', headers });
     expect(threat.json().scores.find((s: { entity: string }) => s.entity === 'ALB').score).toBe(body.scores.find((s: { entity: string }) => s.entity === 'ALB').nodes.threat);
 
     for (const [url, status] of [
@@ -114,40 +120,41 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
       ['/v1/risk-scores?framework=no-such&year=2022', 404],
       ['/v1/risk-scores?framework=..%2Fpackage.json&year=2022', 400],
     ] as const) {
-      const r = await app.inject(url);
+      const r = await app.inject({ url, headers });
       expect(r.statusCode, url).toBe(status);
       expect(r.headers['content-type']).toMatch(/problem\+json/);
     }
   });
 
   it('POST /v1/assessments stores one; GET reads it back; bad requests are problems', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/assessments', payload: { framework: 'osce-threat-demo', year: 2021, entity: 'SRB', runs: RUNS, requestedBy: 'analyst-1' } });
+    const res = await app.inject({ method: 'POST', url: '/v1/assessments', headers, payload: { framework: 'osce-threat-demo', year: 2021, entity: 'SRB', runs: RUNS, requestedBy: 'analyst-1', purpose: 'test of the assessment route' } });
     expect(res.statusCode).toBe(201);
     const created = res.json();
     expect(res.headers.location).toBe(`/v1/assessments/${created.id}`);
     expect(created.result.entities[0].entity).toBe('SRB');
-    const read = await app.inject(`/v1/assessments/${created.id}`);
+    const read = await app.inject({ url: `/v1/assessments/${created.id}`, headers });
     expect(read.statusCode).toBe(200);
     expect(read.json()).toEqual(created);
-    expect((await app.inject('/v1/assessments/999999')).statusCode).toBe(404);
+    expect((await app.inject({ url: '/v1/assessments/999999', headers })).statusCode).toBe(404);
     for (const payload of [
-      { framework: 'osce-threat-demo', year: 2021, entity: 'XXX', requestedBy: 'a' },
+      { framework: 'osce-threat-demo', year: 2021, entity: 'XXX', requestedBy: 'a', purpose: 'a bad entity' },
       { framework: 'osce-threat-demo', year: 2021, requestedBy: 'a', extra: 1 },
       { framework: 'osce-threat-demo', requestedBy: 'a' },
     ]) {
-      const bad = await app.inject({ method: 'POST', url: '/v1/assessments', payload });
+      const bad = await app.inject({ method: 'POST', url: '/v1/assessments', headers, payload });
       expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
       expect(bad.headers['content-type']).toMatch(/problem\+json/);
     }
-    const audit = await store.db.selectFrom('audit_log').select(['action', 'actor']).where('action', '=', 'assessment.create').execute();
-    expect(audit.some((a) => a.actor === 'analyst-1')).toBe(true);
+    // The audit entry names the authenticated caller; the requester stated in the body is kept beside it.
+    const audit = await store.db.selectFrom('audit_log').select(['action', 'actor', 'details', 'purpose']).where('action', '=', 'assessment.create').execute();
+    expect(audit.some((a) => a.actor === `key:${analyst.id}` && (a.details as { statedRequester?: string }).statedRequester === 'analyst-1' && a.purpose === 'test of the assessment route')).toBe(true);
   }, 120_000);
 
   it('a new batch changes the data version that the next assessment records, and the ETag', async () => {
-    const before = await app.inject('/v1/risk-scores?framework=osce-threat-demo&year=2022');
+    const before = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022', headers });
     const dir = await tempDir();
     await ingestFile(store, await writeFixture(dir, 'extra.csv', 'entity,period,indicator,value\nALB,2022,robbery_rate,99\n'), { format: 'long', grade: 'B2' });
-    const after = await app.inject('/v1/risk-scores?framework=osce-threat-demo&year=2022');
+    const after = await app.inject({ url: '/v1/risk-scores?framework=osce-threat-demo&year=2022', headers });
     expect(after.headers.etag).not.toBe(before.headers.etag);
     const assessment = await createAssessment(store.db, framework, { year: 2022, entity: 'ALB', runs: 50, requestedBy: 'test' });
     expect(assessment.dataVersion).toBe(after.json().dataVersion);

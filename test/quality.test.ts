@@ -29,6 +29,7 @@ import { entityIndicatorQuality, loadQualityInput } from '../engine/store/qualit
 import type { IndicatorDefinition } from '../engine/types.ts';
 import { tempDir, writeFixture } from './support/fixtures.ts';
 import { hasRealData, realDataFile } from './support/shared-data.ts';
+import { testKey } from './support/principals.ts';
 import { openTestStore, STORE_KINDS } from './support/stores.ts';
 
 // --- The hand-built case. Indicator q_rate has the plausible range [0, 150]; q_other has none.
@@ -238,10 +239,13 @@ async function seedHandStore(store: Store): Promise<void> {
 describe.each(STORE_KINDS)('the quality report on a %s store', (kind) => {
   let store: Store;
   let app: App;
+  let headers: Record<string, string>;
   beforeAll(async () => {
     store = await openTestStore(kind);
     await seedHandStore(store);
     app = await buildApp({ store });
+    // The quality report is for analysts and data scientists (issue 6).
+    headers = (await testKey(store, 'analyst')).headers;
   });
   afterAll(async () => {
     await app?.close();
@@ -255,10 +259,10 @@ describe.each(STORE_KINDS)('the quality report on a %s store', (kind) => {
   });
 
   it('GET /v1/quality answers the report, documented in OpenAPI', async () => {
-    const res = await app.inject('/v1/quality');
+    const res = await app.inject({ url: '/v1/quality', headers });
     expect(res.statusCode).toBe(200);
     expectHandReport(res.json(), 57);
-    const scoped = (await app.inject('/v1/quality?indicator=q_rate&batch=1&from=2018&to=2020')).json();
+    const scoped = (await app.inject({ url: '/v1/quality?indicator=q_rate&batch=1&from=2018&to=2020', headers })).json();
     expect(scoped.scope).toMatchObject({ batch: 1, indicator: 'q_rate', years: { from: 2018, to: 2020 }, referenceYear: 2020 });
     expect(scoped.indicators.map((i: { indicator: string }) => i.indicator)).toEqual(['q_rate']);
     expect(scoped.indicators[0].missing.pattern.find((p: { entity: string }) => p.entity === 'BEL')).toEqual({ entity: 'BEL', marks: '#.#', missing: 1 });
@@ -274,7 +278,7 @@ describe.each(STORE_KINDS)('the quality report on a %s store', (kind) => {
       ['/v1/quality?batch=abc', 400, 'TL_VALIDATION', /batch/],
     ];
     for (const [url, status, code, detail] of cases) {
-      const res = await app.inject(url);
+      const res = await app.inject({ url, headers });
       expect(res.statusCode, url).toBe(status);
       expect(res.headers['content-type'], url).toMatch(/^application\/problem\+json/);
       expect(res.json(), url).toMatchObject({ status, code });

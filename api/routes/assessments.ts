@@ -1,12 +1,15 @@
 /**
  * Assessments on request: POST computes one (scores, ranks with Monte Carlo intervals, confidence,
  * trends, drivers, threat matrix, narrative) and stores it with its provenance; GET reads it back.
+ * Both under the sharing rules: an assessment is computed from the data its requester may see,
+ * and read only by those who may see every batch it was computed from.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ThreatLensError } from '../../engine/errors.ts';
 import { createAssessment } from '../../engine/scoring/assessment-run.ts';
 import { getAssessment } from '../../engine/store/assessments.ts';
+import { markAudited, noteRead } from '../auth/plugin.ts';
 import { builtinFramework } from '../frameworks.ts';
 import { AssessmentRequestSchema, problemResponses, StoredAssessmentSchema } from '../schemas.ts';
 
@@ -25,11 +28,27 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: AssessmentRequestSchema,
         response: { 201: StoredAssessmentSchema, ...problemResponses },
       },
+      config: { access: { roles: ['analyst'], sharing: true, purpose: 'required' } },
     },
     async (request, reply) => {
-      const { framework: id, ...rest } = request.body;
+      const principal = request.principal!;
+      const { framework: id, requestedBy, purpose: _purpose, ...rest } = request.body;
       const framework = await builtinFramework(app.store, id);
-      const stored = await createAssessment(app.store.db, framework, rest);
+      const stored = await createAssessment(
+        app.store.db,
+        framework,
+        {
+          ...rest,
+          requestedBy: principal.subject,
+          requestedAgency: principal.agency,
+          requestedRole: principal.role,
+          purpose: request.purpose,
+          auditDetails: { route: 'POST /v1/assessments', ...(requestedBy !== undefined ? { statedRequester: requestedBy } : {}) },
+        },
+        request.dataScope,
+      );
+      // createAssessment wrote the audit entry (assessment.create, with its batches) with the assessment.
+      markAudited(request);
       return reply.code(201).header('location', `/v1/assessments/${stored.id}`).send(stored);
     },
   );
@@ -39,14 +58,20 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         summary: 'A stored assessment',
+        description: 'Only for callers who may see every batch the assessment was computed from; to anyone else it does not exist.',
         tags: ['scores'],
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }),
         response: { 200: StoredAssessmentSchema, ...problemResponses },
       },
+      config: { access: { roles: ['analyst', 'oversight'], sharing: true } },
     },
     async (request) => {
-      const stored = await getAssessment(app.store.db, request.params.id);
-      if (!stored) throw new ThreatLensError('TL_NOT_FOUND', `no assessment ${request.params.id}`);
+      const stored = await getAssessment(app.store.db, request.params.id, request.dataScope);
+      if (!stored) {
+        const hint = request.dataScope.kind === 'public' ? ' (an assessment computed from restricted data needs a stated purpose, and is shown only to agencies that may see all its data)' : '';
+        throw new ThreatLensError('TL_NOT_FOUND', `no assessment ${request.params.id}${hint}`);
+      }
+      noteRead(request, { batches: stored.inputBatches ?? [], ...(stored.entity ? { entities: [stored.entity] } : {}) });
       return stored;
     },
   );

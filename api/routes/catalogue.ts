@@ -1,6 +1,7 @@
 /** GET /v1/entities and GET /v1/indicators: the reference data. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ROLES } from '../../engine/access/roles.ts';
 import { listEntities, listIndicators } from '../../engine/store/catalogue.ts';
 import { EntitySchema, IndicatorSchema, problemResponses } from '../schemas.ts';
 
@@ -18,6 +19,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }),
         response: { 200: Type.Object({ entities: Type.Array(EntitySchema) }), ...problemResponses },
       },
+      config: { access: { roles: ROLES } },
     },
     async (request) => {
       const rows = await listEntities(app.store.db, request.query.osceStatus ? { osceStatus: request.query.osceStatus } : {});
@@ -42,6 +44,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reference'],
         response: { 200: Type.Object({ indicators: Type.Array(IndicatorSchema) }), ...problemResponses },
       },
+      config: { access: { roles: ROLES } },
     },
     async () => {
       const rows = await listIndicators(app.store.db);

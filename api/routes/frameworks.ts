@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BUILTIN_FRAMEWORKS, loadFramework } from '../../datasets/frameworks/index.ts';
+import { ROLES } from '../../engine/access/roles.ts';
 import { frameworkIndicators, frameworkNodeIds } from '../../engine/scoring/framework-scores.ts';
 import { listIndicators } from '../../engine/store/catalogue.ts';
 import { problemResponses } from '../schemas.ts';
@@ -24,6 +25,7 @@ export const frameworkRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['scores'],
         response: { 200: Type.Object({ frameworks: Type.Array(FrameworkSummary) }), ...problemResponses },
       },
+      config: { access: { roles: ROLES } },
     },
     async () => {
       const known = new Set((await listIndicators(app.store.db)).map((i) => i.code));

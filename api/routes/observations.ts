@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ThreatLensError } from '../../engine/errors.ts';
 import { pageObservations } from '../../engine/store/observations.ts';
+import { noteRead } from '../auth/plugin.ts';
 import { ObservationPageSchema, ObservationQuerySchema, problemResponses } from '../schemas.ts';
 
 export const observationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -14,6 +15,7 @@ export const observationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: ObservationQuerySchema,
         response: { 200: ObservationPageSchema, ...problemResponses },
       },
+      config: { access: { roles: ['analyst', 'data_scientist'], sharing: true } },
     },
     async (request) => {
       const q = request.query;
@@ -27,7 +29,9 @@ export const observationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(q.from !== undefined ? { fromYear: q.from } : {}),
         ...(q.to !== undefined ? { toYear: q.to } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
+        scope: request.dataScope,
       });
+      noteRead(request, { batches: rows.map((r) => r.batch_id), entities: rows.map((r) => r.entity_code), indicators: rows.map((r) => r.indicator_code) });
       return {
         observations: rows.map((r) => ({
           entity: r.entity_code,

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ThreatLensError } from '../../engine/errors.ts';
 import { buildQualityReport } from '../../engine/quality/report.ts';
 import { loadQualityInput } from '../../engine/store/quality.ts';
+import { noteRead } from '../auth/plugin.ts';
 import { problemResponses, QualityQuerySchema, QualityReportSchema } from '../schemas.ts';
 
 /** The schema's type with readonly arrays and properties, as the engine builds its report. */
@@ -25,6 +26,7 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: QualityQuerySchema,
         response: { 200: QualityReportSchema, ...problemResponses },
       },
+      config: { access: { roles: ['analyst', 'data_scientist'], sharing: true } },
     },
     async (request) => {
       const q = request.query;
@@ -36,7 +38,10 @@ export const qualityRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(q.indicator !== undefined ? { indicator: q.indicator } : {}),
         ...(q.from !== undefined ? { fromYear: q.from } : {}),
         ...(q.to !== undefined ? { toYear: q.to } : {}),
+        scope: request.dataScope,
       });
+      // The report describes every visible batch (source, file, grade), not only those with rows in scope.
+      noteRead(request, { batches: input.batches.map((b) => b.id), ...(q.indicator !== undefined ? { indicators: [q.indicator] } : {}) });
       // Typed against the schema: the engine's report must be what the schema documents.
       const report: DeepReadonly<Static<typeof QualityReportSchema>> = buildQualityReport(input);
       return report;

@@ -1,16 +1,19 @@
 /**
  * Running a framework on the store: the dashboards' scores of a year, and assessments with their
  * provenance. Reads through engine/store, computes with the pure functions of engine/scoring.
+ * Each takes a data scope (engine/access): the result is computed only from the batches that
+ * scope may use, so that no score, rank or explanation carries data its reader may not see.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { OSCE_PARTICIPATING_ISO3 } from '../../datasets/reference/osce.ts';
+import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { ThreatLensError } from '../errors.ts';
 import { canonicalJson } from '../store/audit.ts';
 import { insertAssessment, type StoredAssessment } from '../store/assessments.ts';
 import { listEntities, listIndicators } from '../store/catalogue.ts';
 import { dataVersion } from '../store/observations.ts';
-import { batchesByIndicator, loadPanel, type IndicatorBatch } from '../store/panels.ts';
+import { batchesByIndicator, loadPanelWithBatches, type IndicatorBatch } from '../store/panels.ts';
 import type { Database } from '../store/schema.ts';
 import type { CrimeArea, Polarity } from '../types.ts';
 import { codeVersion } from '../version.ts';
@@ -34,12 +37,15 @@ export async function loadAssessmentContext(
   framework: Framework,
   year: number,
   trendYears: number = ASSESSMENT_DEFAULTS.trendYears,
-): Promise<{ context: AssessmentContext; batches: Map<string, IndicatorBatch[]> }> {
+  scope: DataScope = ALL_DATA,
+): Promise<{ context: AssessmentContext; batches: Map<string, IndicatorBatch[]>; inputBatches: number[] }> {
   const [indicators, entities] = await Promise.all([listIndicators(db), listEntities(db)]);
   const inputs = frameworkInputs(framework);
   // The look-back of imputation reaches further back than the trend window: 10 years covers both.
-  const panel = await loadPanel(db, { indicators: inputs, entities: OSCE_PARTICIPATING_ISO3, fromYear: year - trendYears - 10, toYear: year });
-  const batches = await batchesByIndicator(db, frameworkIndicators(framework));
+  const { panel, batchIds } = await loadPanelWithBatches(db, { indicators: inputs, entities: OSCE_PARTICIPATING_ISO3, fromYear: year - trendYears - 10, toYear: year, scope });
+  const batches = await batchesByIndicator(db, frameworkIndicators(framework), scope);
+  // The inputs are the batches of the values and of the grades (grades feed confidence, an explanation).
+  const inputBatches = [...new Set([...batchIds, ...[...batches.values()].flat().map((b) => b.batchId)])].sort((a, b) => a - b);
   const context: AssessmentContext = {
     framework,
     panel,
@@ -50,26 +56,34 @@ export async function loadAssessmentContext(
     groups: new Map(entities.filter((e) => e.subregion).map((e) => [e.code, e.subregion!])),
     grades: new Map([...batches].map(([code, list]) => [code, list.map(({ scheme, source, information }) => ({ scheme, source, information }))])),
   };
-  return { context, batches };
+  return { context, batches, inputBatches };
 }
 
 export interface AssessmentRequest extends AssessmentOptions {
   readonly requestedBy: string;
   readonly purpose?: string | null;
+  /** Agency and role of the requester (the API's principal), recorded with the assessment. */
+  readonly requestedAgency?: string | null;
+  readonly requestedRole?: string | null;
+  /** Extra facts for the audit entry. */
+  readonly auditDetails?: Record<string, unknown>;
 }
 
-/** Computes an assessment and stores it with its provenance; returns the stored record. */
-export async function createAssessment(db: Kysely<Database>, framework: Framework, request: AssessmentRequest): Promise<StoredAssessment> {
+/**
+ * Computes an assessment from the batches `scope` may use (default all: the operator) and stores
+ * it with its provenance and input batches; returns the stored record.
+ */
+export async function createAssessment(db: Kysely<Database>, framework: Framework, request: AssessmentRequest, scope: DataScope = ALL_DATA): Promise<StoredAssessment> {
   if (request.entity !== undefined && !OSCE_PARTICIPATING_ISO3.includes(request.entity)) {
     throw new ThreatLensError('TL_BAD_OPTION', `entity "${request.entity}" is not one of the 57 OSCE participating states (ISO3 codes, e.g. ALB)`);
   }
-  const { context, batches } = await loadAssessmentContext(db, framework, request.year, request.trendYears);
+  const { context, batches, inputBatches } = await loadAssessmentContext(db, framework, request.year, request.trendYears, scope);
   if (!context.panel.values.some((v) => !Number.isNaN(v))) {
     throw new ThreatLensError('TL_NO_SCORES', `no data for framework ${framework.id} up to ${request.year}: ingest its indicators first (GET /v1/frameworks lists them)`);
   }
-  const { requestedBy, purpose, ...options } = request;
+  const { requestedBy, purpose, requestedAgency, requestedRole, auditDetails, ...options } = request;
   const result = assess(context, options);
-  const version = await dataVersion(db);
+  const version = await dataVersion(db, scope);
   const used = [...new Map([...batches.values()].flat().map((b) => [b.batchId, { id: b.batchId, sha256: b.sha256, grade: `${b.source}${b.information}`, scheme: b.scheme }])).values()].sort((a, b) => a.id - b.id);
   const paramsHash = frameworkParamsHash(framework);
   return insertAssessment(db, {
@@ -92,6 +106,11 @@ export async function createAssessment(db: Kysely<Database>, framework: Framewor
     },
     requestedBy,
     purpose: purpose ?? null,
+    requestedAgency: requestedAgency ?? null,
+    requestedRole: requestedRole ?? null,
+    inputBatches,
+    indicators: frameworkIndicators(framework),
+    ...(auditDetails ? { auditDetails } : {}),
   });
 }
 
@@ -99,6 +118,8 @@ export interface FrameworkScoreTable {
   readonly framework: { readonly id: string; readonly version: string; readonly paramsHash: string };
   readonly year: number;
   readonly dataVersion: string;
+  /** The batches whose values went into the table. */
+  readonly inputBatches: readonly number[];
   readonly nodes: readonly string[];
   readonly roots: readonly string[];
   readonly rows: readonly {
@@ -111,14 +132,17 @@ export interface FrameworkScoreTable {
   }[];
 }
 
-/** The nominal scores of every participating state for a year (no Monte Carlo): the dashboards' table. */
-export async function frameworkScoreTable(db: Kysely<Database>, framework: Framework, year: number): Promise<FrameworkScoreTable> {
+/**
+ * The nominal scores of every participating state for a year (no Monte Carlo): the dashboards'
+ * table, from the batches `scope` may use.
+ */
+export async function frameworkScoreTable(db: Kysely<Database>, framework: Framework, year: number, scope: DataScope = ALL_DATA): Promise<FrameworkScoreTable> {
   // The dashboards' hot path: the panel and the catalogue only, no batch grades.
   const [indicators, entities] = await Promise.all([listIndicators(db), listEntities(db, { osceStatus: 'participating' })]);
-  const panel = await loadPanel(db, { indicators: frameworkInputs(framework), entities: OSCE_PARTICIPATING_ISO3, fromYear: year - 10, toYear: year });
+  const { panel, batchIds } = await loadPanelWithBatches(db, { indicators: frameworkInputs(framework), entities: OSCE_PARTICIPATING_ISO3, fromYear: year - 10, toYear: year, scope });
   const groups = new Map(entities.filter((e) => e.subregion).map((e) => [e.code, e.subregion!]));
   const result = runPipeline(framework, panel, { year, polarities: new Map(indicators.map((i) => [i.code, i.polarity as Polarity])), groups });
-  const version = await dataVersion(db);
+  const version = await dataVersion(db, scope);
   const names = new Map(entities.map((e) => [e.code, e.name]));
   const main = result.roots[0]!;
   const value = (x: number) => (Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
@@ -126,6 +150,7 @@ export async function frameworkScoreTable(db: Kysely<Database>, framework: Frame
     framework: { id: framework.id, version: framework.version, paramsHash: frameworkParamsHash(framework) },
     year,
     dataVersion: version.version,
+    inputBatches: batchIds,
     nodes: result.nodeIds,
     roots: result.roots,
     rows: result.entities.map((entity, i) => ({

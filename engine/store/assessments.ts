@@ -1,11 +1,15 @@
 /**
  * Stored assessments: what an analyst asked for, the result, and everything needed to reproduce
  * it (data version and batch hashes, framework id, version and parameter hash, code version, seed).
- * The insert and its audit entry commit together.
+ * The insert and its audit entry commit together. An assessment records the batches it was
+ * computed from; reading it needs every one of them visible (engine/access/sharing.ts).
  */
 import type { Kysely } from 'kysely';
+import { ALL_DATA, type DataScope } from '../access/roles.ts';
+import { scopeAllowsResult } from '../access/sharing.ts';
 import { appendAudit } from './audit.ts';
 import type { Database } from './schema.ts';
+import { batchSharing } from './visibility.ts';
 
 export interface AssessmentRecord {
   readonly entity: string | null;
@@ -20,6 +24,15 @@ export interface AssessmentRecord {
   readonly provenance: unknown;
   readonly requestedBy: string;
   readonly purpose: string | null;
+  /** Agency and role of who asked, when known (the API's principal). */
+  readonly requestedAgency?: string | null;
+  readonly requestedRole?: string | null;
+  /** The batches the result was computed from (values and grades). */
+  readonly inputBatches?: readonly number[];
+  /** The indicators it read, for the audit entry. */
+  readonly indicators?: readonly string[];
+  /** Extra facts for the audit entry (e.g. the requester named in the request body). */
+  readonly auditDetails?: Record<string, unknown>;
 }
 
 export interface StoredAssessment extends AssessmentRecord {
@@ -44,23 +57,43 @@ export async function insertAssessment(db: Kysely<Database>, record: AssessmentR
         provenance: JSON.stringify(record.provenance),
         requested_by: record.requestedBy,
         purpose: record.purpose,
+        input_batches: [...(record.inputBatches ?? [])],
+        requested_agency: record.requestedAgency ?? null,
+        requested_role: record.requestedRole ?? null,
       })
       .returning(['id', 'created_at'])
       .executeTakeFirstOrThrow();
     await appendAudit(trx, {
       actor: record.requestedBy,
+      agency: record.requestedAgency ?? null,
+      role: record.requestedRole ?? null,
       action: 'assessment.create',
-      details: { assessmentId: row.id, entity: record.entity, year: record.year, method: record.method, dataVersion: record.dataVersion },
+      details: {
+        ...record.auditDetails,
+        assessmentId: row.id,
+        entity: record.entity,
+        year: record.year,
+        method: record.method,
+        dataVersion: record.dataVersion,
+        ...(record.inputBatches ? { batches: [...record.inputBatches] } : {}),
+        ...(record.indicators ? { indicators: [...record.indicators] } : {}),
+      },
       purpose: record.purpose,
       outcome: 'ok',
     });
-    return { ...record, id: row.id, createdAt: new Date(row.created_at).toISOString() };
+    const { auditDetails: _details, indicators: _indicators, ...stored } = record;
+    return { ...stored, id: row.id, createdAt: new Date(row.created_at).toISOString() };
   });
 }
 
-export async function getAssessment(db: Kysely<Database>, id: number): Promise<StoredAssessment | undefined> {
+/**
+ * A stored assessment, if `scope` may see every batch it was computed from; otherwise undefined,
+ * exactly as if it did not exist.
+ */
+export async function getAssessment(db: Kysely<Database>, id: number, scope: DataScope = ALL_DATA): Promise<StoredAssessment | undefined> {
   const row = await db.selectFrom('assessments').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return undefined;
+  if (scope.kind !== 'all' && !scopeAllowsResult(scope, await batchSharing(db, row.input_batches), row.input_batches)) return undefined;
   // pg returns jsonb parsed; PGlite as well. bigint seeds arrive as text from pg.
   return {
     id: row.id,
@@ -76,6 +109,9 @@ export async function getAssessment(db: Kysely<Database>, id: number): Promise<S
     provenance: row.provenance,
     requestedBy: row.requested_by,
     purpose: row.purpose,
+    requestedAgency: row.requested_agency,
+    requestedRole: row.requested_role,
+    inputBatches: row.input_batches,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

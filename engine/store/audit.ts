@@ -1,11 +1,18 @@
 /**
  * The audit log is append-only and hash-chained: each entry stores the hash of the one before and
- * its own hash over (previous hash, content). Issue 6 adds verification and write protection;
- * the chain is written from the first entry so that nothing needs back-filling then.
+ * its own hash over (previous hash, content), content being the canonical JSON of at, actor,
+ * agency, role, action, details, purpose and outcome. A trigger refuses UPDATE, DELETE and
+ * TRUNCATE (migration 0004); `verifyAuditChain` finds entries changed by anyone who got around it
+ * (altered, removed or reordered) and says which.
+ *
+ * hash = sha256(prev_hash + "\n" + canonicalJson(content)), hex; the first entry's prev_hash is
+ * 64 zeros. An oversight body can recompute the chain from an export (GET /v1/audit/export) with
+ * nothing but this definition (test/reference/ref_audit_chain.py does).
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from './schema.ts';
+import type { Selectable } from 'kysely';
+import type { AuditLogTable, Database } from './schema.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -45,30 +52,246 @@ export function auditHash(prevHash: string, at: string, entry: AuditEntry): stri
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Text PostgreSQL can store as UTF-8 (no NUL, no lone surrogate: each becomes U+FFFD), so the hash verifies. */
+function storableText<T extends string | null | undefined>(text: T): T {
+  return (typeof text === 'string' ? text.replace(UNSTORABLE_TEXT, '\uFFFD') : text) as T;
+}
+
+/** JSON as the database will give it back (undefined dropped, NaN null, dates as text, keys and text storable). */
+function asStoredJson(value: Record<string, unknown>): Record<string, unknown> {
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return storableText(v);
+    if (Array.isArray(v)) return v.map(clean);
+    if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), clean(x)]));
+    return v;
+  };
+  return JSON.parse(JSON.stringify(clean(value))) as Record<string, unknown>;
+}
+
 /** Appends one entry. Call it inside the transaction whose work it records. */
-export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, entry: AuditEntry): Promise<void> {
+export async function appendAudit(trx: Transaction<Database> | Kysely<Database>, entry: AuditEntry): Promise<{ id: number; hash: string }> {
+  const stored: AuditEntry = {
+    ...entry,
+    actor: storableText(entry.actor),
+    agency: storableText(entry.agency),
+    role: storableText(entry.role),
+    action: storableText(entry.action),
+    purpose: storableText(entry.purpose),
+    details: asStoredJson(entry.details),
+  };
   const run = async (tx: Transaction<Database>) => {
     // Serialise appends so that two writers never chain onto the same predecessor.
     await sql`select pg_advisory_xact_lock(7331001)`.execute(tx);
     const last = await tx.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
     const prevHash = last?.hash ?? GENESIS_HASH;
     const at = new Date().toISOString();
-    await tx
+    const hash = auditHash(prevHash, at, stored);
+    const row = await tx
       .insertInto('audit_log')
       .values({
         at,
-        actor: entry.actor,
-        agency: entry.agency ?? null,
-        role: entry.role ?? null,
-        action: entry.action,
-        details: JSON.stringify(entry.details),
-        purpose: entry.purpose ?? null,
-        outcome: entry.outcome,
+        actor: stored.actor,
+        agency: stored.agency ?? null,
+        role: stored.role ?? null,
+        action: stored.action,
+        details: JSON.stringify(stored.details),
+        purpose: stored.purpose ?? null,
+        outcome: stored.outcome,
         prev_hash: prevHash,
-        hash: auditHash(prevHash, at, entry),
+        hash,
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, hash };
   };
-  if (trx.isTransaction) await run(trx as Transaction<Database>);
-  else await trx.transaction().execute(run);
+  if (trx.isTransaction) return run(trx as Transaction<Database>);
+  return trx.transaction().execute(run);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and verifying
+// ---------------------------------------------------------------------------------------------
+
+export interface StoredAuditEntry {
+  readonly id: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly agency: string | null;
+  readonly role: string | null;
+  readonly action: string;
+  readonly details: Record<string, unknown>;
+  readonly purpose: string | null;
+  readonly outcome: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+type AuditRow = Selectable<AuditLogTable>;
+
+function fromRow(row: AuditRow): StoredAuditEntry {
+  return {
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    actor: row.actor,
+    agency: row.agency,
+    role: row.role,
+    action: row.action,
+    details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
+    purpose: row.purpose,
+    outcome: row.outcome,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The hash an entry should have, recomputed from what is stored. */
+export function recomputeHash(entry: StoredAuditEntry): string {
+  return auditHash(entry.prevHash, entry.at, {
+    actor: entry.actor,
+    agency: entry.agency,
+    role: entry.role,
+    action: entry.action,
+    details: entry.details,
+    purpose: entry.purpose,
+    outcome: entry.outcome as AuditEntry['outcome'],
+  });
+}
+
+export interface AuditQuery {
+  /** Entries with an id greater than this (the previous page's nextCursor). */
+  readonly after?: number;
+  readonly limit: number;
+  readonly action?: string;
+  readonly actor?: string;
+  readonly agency?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** A page of entries in chain order (id ascending), keyset-paged. */
+export async function listAudit(db: Kysely<Database>, query: AuditQuery): Promise<{ entries: StoredAuditEntry[]; nextCursor: number | null }> {
+  let q = db.selectFrom('audit_log').selectAll().orderBy('id').limit(query.limit + 1);
+  if (query.after !== undefined) q = q.where('id', '>', query.after);
+  if (query.action !== undefined) q = q.where('action', '=', query.action);
+  if (query.actor !== undefined) q = q.where('actor', '=', query.actor);
+  if (query.agency !== undefined) q = q.where('agency', '=', query.agency);
+  if (query.from !== undefined) q = q.where('at', '>=', new Date(query.from));
+  if (query.to !== undefined) q = q.where('at', '<=', new Date(query.to));
+  const rows = await q.execute();
+  const page = rows.slice(0, query.limit).map(fromRow);
+  return { entries: page, nextCursor: rows.length > query.limit ? page[page.length - 1]!.id : null };
+}
+
+/** Every entry in chain order, read in pages (bounded memory, for exports and verification). */
+export async function* auditEntries(db: Kysely<Database>, pageSize = 2000): AsyncGenerator<StoredAuditEntry> {
+  let after = 0;
+  for (;;) {
+    const rows = await db.selectFrom('audit_log').selectAll().where('id', '>', after).orderBy('id').limit(pageSize).execute();
+    for (const row of rows) yield fromRow(row);
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+export type AuditProblemKind = 'altered' | 'removed' | 'reordered' | 'anchor_missing';
+
+export interface AuditProblem {
+  readonly kind: AuditProblemKind;
+  /** The entry where the problem shows. */
+  readonly id: number | null;
+  /** The entry stored just before it (null at the start of the log). */
+  readonly afterId: number | null;
+  readonly message: string;
+}
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly firstId: number | null;
+  readonly lastId: number | null;
+  /** The hash of the last entry: note it, and pass it as `anchor` later to detect removal at the end. */
+  readonly head: string | null;
+  readonly anchor: { readonly hash: string; readonly foundAt: number | null } | null;
+  readonly problems: readonly AuditProblem[];
+  /** True when more problems were found than are listed. */
+  readonly truncated: boolean;
+}
+
+const MAX_PROBLEMS = 1000;
+
+/**
+ * Walks the whole chain and reports every entry whose content no longer matches its hash
+ * (altered), every break where an entry names a predecessor that no longer exists (removed, or
+ * altered with its hash recomputed) and every entry that chains onto another entry than the one
+ * stored before it (reordered). Removal at the very end leaves no break: pass an `anchor`, a head
+ * hash noted earlier, to check that it is still in the chain.
+ */
+export async function verifyAuditChain(db: Kysely<Database>, options: { anchor?: string } = {}): Promise<AuditVerification> {
+  const problems: AuditProblem[] = [];
+  let truncated = false;
+  const report = (p: AuditProblem) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+    else truncated = true;
+  };
+  const locate = async (hash: string): Promise<number | null> =>
+    (await db.selectFrom('audit_log').select('id').where('hash', '=', hash).orderBy('id').limit(1).executeTakeFirst())?.id ?? null;
+
+  let previous: StoredAuditEntry | null = null;
+  let entries = 0;
+  let firstId: number | null = null;
+  for await (const entry of auditEntries(db)) {
+    entries++;
+    firstId ??= entry.id;
+    if (recomputeHash(entry) !== entry.hash) {
+      report({ kind: 'altered', id: entry.id, afterId: previous?.id ?? null, message: `entry ${entry.id} (${entry.action}, ${entry.at}) was altered: its content no longer matches its hash` });
+    }
+    const expected = previous ? previous.hash : GENESIS_HASH;
+    if (entry.prevHash !== expected) {
+      const where = previous ? `between entry ${previous.id} and entry ${entry.id}` : `before entry ${entry.id}, the first one stored`;
+      if (entry.prevHash === GENESIS_HASH) {
+        report({ kind: 'reordered', id: entry.id, afterId: previous?.id ?? null, message: `entry ${entry.id} was the first entry of the chain but is stored after entry ${previous?.id}: entries were reordered` });
+      } else {
+        const chainedOnto = await locate(entry.prevHash);
+        if (chainedOnto !== null) {
+          report({ kind: 'reordered', id: entry.id, afterId: previous?.id ?? null, message: `entry ${entry.id} follows entry ${chainedOnto} in the chain but is stored ${previous ? `after entry ${previous.id}` : 'first'}: entries were reordered` });
+        } else {
+          report({
+            kind: 'removed',
+            id: entry.id,
+            afterId: previous?.id ?? null,
+            message: `the chain breaks ${where}: the entry that entry ${entry.id} follows (hash ${entry.prevHash.slice(0, 12)}...) is missing: removed${previous ? `, or entry ${previous.id} was altered and its hash recomputed` : ''}`,
+          });
+        }
+      }
+    }
+    previous = entry;
+  }
+
+  let anchor: AuditVerification['anchor'] = null;
+  if (options.anchor !== undefined) {
+    const foundAt = await locate(options.anchor);
+    anchor = { hash: options.anchor, foundAt };
+    if (foundAt === null) {
+      report({ kind: 'anchor_missing', id: null, afterId: previous?.id ?? null, message: `the anchored entry (hash ${options.anchor.slice(0, 12)}...) is no longer in the log: entries up to it were removed or altered` });
+    }
+  }
+  return { ok: problems.length === 0 && !truncated, entries, firstId, lastId: previous?.id ?? null, head: previous?.hash ?? null, anchor, problems, truncated };
+}
+
+/**
+ * PostgreSQL grants for a role the API runs as (DATABASE_URL with that user): everything it
+ * needs, but on the audit log only SELECT and INSERT, so that no request, whatever it did, could
+ * change the trail, even with the append-only trigger disabled (which only the owner can do).
+ * Run as the owner after migrating: `threatlens audit grant-api-role ROLE`.
+ */
+export function apiRoleGrantStatements(role: string): string[] {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`"${role}" is not a plain PostgreSQL role name (lower-case letters, digits, _)`);
+  return [
+    `grant usage on schema public to ${role}`,
+    `grant select, insert, update, delete on all tables in schema public to ${role}`,
+    `revoke update, delete, truncate on audit_log from ${role}`,
+    `grant usage, select on all sequences in schema public to ${role}`,
+  ];
 }

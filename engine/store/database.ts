@@ -10,6 +10,8 @@ import pg from 'pg';
 import * as initial from './migrations/0001_initial.ts';
 import * as derivedBatches from './migrations/0002_derived_batches.ts';
 import * as modelsJobsAnomalies from './migrations/0003_models_jobs_anomalies.ts';
+import * as accessControl from './migrations/0004_access_control.ts';
+import * as reports from './migrations/0005_reports.ts';
 import { serialisedPGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -63,6 +65,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client whose connection drops (server restart, a terminated backend) is discarded by
+  // the pool, which connects anew on the next query; unheard, its 'error' would end the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -102,6 +107,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_derived_batches': derivedBatches,
   '0003_models_jobs_anomalies': modelsJobsAnomalies,
+  '0004_access_control': accessControl,
+  '0005_reports': reports,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

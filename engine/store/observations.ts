@@ -4,8 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { ThreatLensError } from '../errors.ts';
 import type { Database } from './schema.ts';
+import { batchVisible } from './visibility.ts';
 
 export interface ObservationQuery {
   readonly entity?: string;
@@ -14,6 +16,8 @@ export interface ObservationQuery {
   readonly toYear?: number;
   readonly limit: number;
   readonly cursor?: string;
+  /** The batches this read may use (sharing rules); default every batch (the operator). */
+  readonly scope?: DataScope;
 }
 
 interface CursorKey {
@@ -61,7 +65,8 @@ export async function pageObservations(db: Kysely<Database>, query: ObservationQ
     .orderBy('o.entity_code')
     .orderBy('o.period')
     .orderBy('o.batch_id')
-    .limit(query.limit + 1);
+    .limit(query.limit + 1)
+    .where(batchVisible(query.scope ?? ALL_DATA, 'b'));
   if (query.entity) q = q.where('o.entity_code', '=', query.entity);
   if (query.indicator) q = q.where('o.indicator_code', '=', query.indicator);
   if (query.fromYear !== undefined) q = q.where('o.year', '>=', query.fromYear);
@@ -80,11 +85,15 @@ export async function pageObservations(db: Kysely<Database>, query: ObservationQ
   return { rows: page, nextCursor };
 }
 
-/** Current annual values (latest batch wins) of every indicator, for scoring. */
-export async function currentAnnualValues(db: Kysely<Database>, range: { fromYear?: number; toYear?: number } = {}) {
+/**
+ * Current annual values (latest batch wins) of every indicator, for scoring. With a `scope`, the
+ * latest batch that the scope may use wins: a restricted revision never shows through to readers
+ * who may not see it, and they get the value they may see.
+ */
+export async function currentAnnualValues(db: Kysely<Database>, range: { fromYear?: number; toYear?: number; scope?: DataScope } = {}) {
   let q = db
     .selectFrom('observations')
-    .select(['entity_code', 'indicator_code', 'year', 'value'])
+    .select(['entity_code', 'indicator_code', 'year', 'value', 'batch_id'])
     .distinctOn(['entity_code', 'indicator_code', 'year'])
     .where('period_kind', '=', 'year')
     .where('value', 'is not', null)
@@ -94,16 +103,39 @@ export async function currentAnnualValues(db: Kysely<Database>, range: { fromYea
     .orderBy('batch_id', 'desc');
   if (range.fromYear !== undefined) q = q.where('year', '>=', range.fromYear);
   if (range.toYear !== undefined) q = q.where('year', '<=', range.toYear);
+  if (range.scope !== undefined && range.scope.kind !== 'all') {
+    const scope = range.scope;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(selectFrom('ingestion_batches as b').select('b.id').whereRef('b.id', '=', 'observations.batch_id').where(batchVisible(scope, 'b'))),
+    );
+  }
   const rows = await q.execute();
-  return rows.map((r) => ({ entity: r.entity_code, indicator: r.indicator_code, year: r.year, value: r.value as number }));
+  return rows.map((r) => ({ entity: r.entity_code, indicator: r.indicator_code, year: r.year, value: r.value as number, batchId: r.batch_id }));
+}
+
+/** The years with at least one annual value in the batches `scope` may use (what the composite scores). */
+export async function yearsWithAnnualValues(db: Kysely<Database>, scope: DataScope = ALL_DATA): Promise<number[]> {
+  const rows = await db
+    .selectFrom('observations as o')
+    .innerJoin('ingestion_batches as b', 'b.id', 'o.batch_id')
+    .select('o.year')
+    .distinct()
+    .where('o.period_kind', '=', 'year')
+    .where('o.value', 'is not', null)
+    .where(batchVisible(scope, 'b'))
+    .orderBy('o.year')
+    .execute();
+  return rows.map((r) => r.year);
 }
 
 /**
  * The data version: a hash over the batches in the store (id and content hash). Any ingestion
- * changes it, so a score or an assessment names exactly the data it was computed from.
+ * changes it, so a score or an assessment names exactly the data it was computed from. With a
+ * `scope`, over the batches that scope may use: a restricted batch changes nothing that readers
+ * outside its sharing list can see, not even this.
  */
-export async function dataVersion(db: Kysely<Database>): Promise<{ version: string; batches: { id: number; sha256: string }[] }> {
-  const batches = await db.selectFrom('ingestion_batches').select(['id', 'sha256']).orderBy('id').execute();
+export async function dataVersion(db: Kysely<Database>, scope: DataScope = ALL_DATA): Promise<{ version: string; batches: { id: number; sha256: string }[] }> {
+  const batches = await db.selectFrom('ingestion_batches').select(['id', 'sha256']).where(batchVisible(scope)).orderBy('id').execute();
   const hash = createHash('sha256');
   for (const b of batches) hash.update(`${b.id}:${b.sha256}\n`);
   return { version: hash.digest('hex').slice(0, 16), batches };

@@ -4,10 +4,12 @@
  * each indicator.
  */
 import type { Kysely } from 'kysely';
+import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import type { SourceGrade } from '../ingest/grades.ts';
 import type { Panel } from '../scoring/pipeline.ts';
 import { currentAnnualValues } from './observations.ts';
 import type { Database } from './schema.ts';
+import { batchVisible } from './visibility.ts';
 
 export interface PanelQuery {
   readonly indicators: readonly string[];
@@ -15,12 +17,23 @@ export interface PanelQuery {
   readonly entities: readonly string[];
   readonly fromYear?: number;
   readonly toYear?: number;
+  /** The batches the panel may use (sharing rules); default every batch. */
+  readonly scope?: DataScope;
 }
 
 export async function loadPanel(db: Kysely<Database>, query: PanelQuery): Promise<Panel> {
+  return (await loadPanelWithBatches(db, query)).panel;
+}
+
+/** The panel and the ids of the batches whose values are in it (the inputs of whatever is computed from it). */
+export async function loadPanelWithBatches(db: Kysely<Database>, query: PanelQuery): Promise<{ panel: Panel; batchIds: number[] }> {
   const wanted = new Set(query.indicators);
   const ei = new Map(query.entities.map((e, i) => [e, i]));
-  const rows = (await currentAnnualValues(db, { ...(query.fromYear !== undefined ? { fromYear: query.fromYear } : {}), ...(query.toYear !== undefined ? { toYear: query.toYear } : {}) }))
+  const rows = (await currentAnnualValues(db, {
+    ...(query.fromYear !== undefined ? { fromYear: query.fromYear } : {}),
+    ...(query.toYear !== undefined ? { toYear: query.toYear } : {}),
+    scope: query.scope ?? ALL_DATA,
+  }))
     .filter((r) => wanted.has(r.indicator) && ei.has(r.entity));
   const indicators = [...query.indicators];
   const ii = new Map(indicators.map((c, j) => [c, j]));
@@ -33,7 +46,8 @@ export async function loadPanel(db: Kysely<Database>, query: PanelQuery): Promis
   const n = query.entities.length;
   const values = new Float64Array(n * indicators.length * years.length).fill(Number.NaN);
   for (const r of rows) values[(yi.get(r.year)! * indicators.length + ii.get(r.indicator)!) * n + ei.get(r.entity)!] = r.value;
-  return { entities: [...query.entities], indicators, years, values };
+  const batchIds = [...new Set(rows.map((r) => r.batchId))].sort((a, b) => a - b);
+  return { panel: { entities: [...query.entities], indicators, years, values }, batchIds };
 }
 
 export interface IndicatorBatch extends SourceGrade {
@@ -41,8 +55,8 @@ export interface IndicatorBatch extends SourceGrade {
   readonly sha256: string;
 }
 
-/** The batches that hold values of each indicator, with their grades. */
-export async function batchesByIndicator(db: Kysely<Database>, indicators: readonly string[]): Promise<Map<string, IndicatorBatch[]>> {
+/** The batches that hold values of each indicator, with their grades (those `scope` may use). */
+export async function batchesByIndicator(db: Kysely<Database>, indicators: readonly string[], scope: DataScope = ALL_DATA): Promise<Map<string, IndicatorBatch[]>> {
   const out = new Map<string, IndicatorBatch[]>();
   if (indicators.length === 0) return out;
   const rows = await db
@@ -51,6 +65,7 @@ export async function batchesByIndicator(db: Kysely<Database>, indicators: reado
     .select(['o.indicator_code', 'b.id', 'b.sha256', 'b.source_reliability', 'b.information_credibility', 'b.grading_scheme'])
     .distinct()
     .where('o.indicator_code', 'in', [...indicators])
+    .where(batchVisible(scope, 'b'))
     .orderBy('o.indicator_code')
     .orderBy('b.id')
     .execute();

@@ -4,17 +4,21 @@
  * their Admiralty grades. Plain Kysely: the same SQL runs on PGlite and PostgreSQL.
  */
 import { sql, type Kysely } from 'kysely';
+import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { ThreatLensError } from '../errors.ts';
 import { seriesConfidenceInputs, type SeriesConfidenceInputs } from '../quality/confidence.ts';
 import type { QualityReportInput } from '../quality/report.ts';
 import type { QualityBatchInfo, QualityIndicatorInfo, QualityObservation, YearRange } from '../quality/types.ts';
 import type { Database } from './schema.ts';
+import { batchVisible } from './visibility.ts';
 
 export interface QualityQuery {
   readonly batch?: number;
   readonly indicator?: string;
   readonly fromYear?: number;
   readonly toYear?: number;
+  /** The batches the report may use (sharing rules); default every batch (the operator). */
+  readonly scope?: DataScope;
 }
 
 interface RowFilter extends QualityQuery {
@@ -43,7 +47,8 @@ async function qualityRows(db: Kysely<Database>, filter: RowFilter, options = { 
       'o.batch_id',
       sql<string>`coalesce(o.row_source, b.source)`.as('source'),
       sql<string | null>`case when e.osce_status = 'participating' then e.code when p.osce_status = 'participating' then p.code end`.as('state'),
-    ]);
+    ])
+    .where(batchVisible(filter.scope ?? ALL_DATA, 'b'));
   // The report is about the participating states; sub-national entities (GB-SCT) count for their state.
   if (options.participatingOnly) q = q.where((eb) => eb.or([eb('e.osce_status', '=', 'participating'), eb('p.osce_status', '=', 'participating')]));
   if (filter.entity !== undefined) q = q.where('o.entity_code', '=', filter.entity);
@@ -79,10 +84,11 @@ async function qualityRows(db: Kysely<Database>, filter: RowFilter, options = { 
   }));
 }
 
-export async function qualityBatches(db: Kysely<Database>): Promise<QualityBatchInfo[]> {
+export async function qualityBatches(db: Kysely<Database>, scope: DataScope = ALL_DATA): Promise<QualityBatchInfo[]> {
   const rows = await db
     .selectFrom('ingestion_batches')
     .select(['id', 'source', 'file_name', 'format', 'source_reliability', 'information_credibility', 'synthetic', 'created_at'])
+    .where(batchVisible(scope))
     .orderBy('id')
     .execute();
   return rows.map((b) => ({
@@ -114,9 +120,11 @@ export async function participatingStates(db: Kysely<Database>): Promise<string[
  * TL_NOT_FOUND; an empty scope is an empty report, not an error.
  */
 export async function loadQualityInput(db: Kysely<Database>, query: QualityQuery): Promise<QualityReportInput> {
-  const [batches, indicators, states] = await Promise.all([qualityBatches(db), qualityIndicators(db, query.indicator), participatingStates(db)]);
+  const [batches, indicators, states] = await Promise.all([qualityBatches(db, query.scope), qualityIndicators(db, query.indicator), participatingStates(db)]);
   if (query.batch !== undefined && !batches.some((b) => b.id === query.batch)) {
-    throw new ThreatLensError('TL_NOT_FOUND', `batch ${query.batch} does not exist; batch ids are printed by \`threatlens ingest\``);
+    // Said the same way whether it is absent or not shared: the answer must not reveal which.
+    const shared = query.scope === undefined || query.scope.kind === 'all' ? '' : ' or is not shared with you (a stated purpose is needed for restricted data)';
+    throw new ThreatLensError('TL_NOT_FOUND', `batch ${query.batch} does not exist${shared}; batch ids are printed by \`threatlens ingest\``);
   }
   if (query.indicator !== undefined && indicators.length === 0) {
     throw new ThreatLensError('TL_NOT_FOUND', `indicator "${query.indicator}" is not in the catalogue; GET /v1/indicators lists it`);
@@ -150,11 +158,12 @@ export async function entityIndicatorQuality(
   indicators: readonly string[],
   window: YearRange,
   referenceYear: number = window.to,
+  scope: DataScope = ALL_DATA,
 ): Promise<SeriesConfidenceInputs[]> {
   if (indicators.length === 0) return [];
   const [observations, batches] = await Promise.all([
-    qualityRows(db, { entity, indicators, toYear: Math.max(window.to, referenceYear) }, { participatingOnly: false }),
-    qualityBatches(db),
+    qualityRows(db, { entity, indicators, toYear: Math.max(window.to, referenceYear), scope }, { participatingOnly: false }),
+    qualityBatches(db, scope),
   ]);
   return seriesConfidenceInputs(observations, indicators, window, referenceYear, batches);
 }

@@ -105,6 +105,25 @@ export interface AssessmentTable {
   requested_by: string;
   purpose: string | null;
   created_at: Timestamp;
+  /** The batches the assessment was computed from: reading it needs every one visible (migration 0004). */
+  input_batches: ColumnType<number[], number[] | undefined, number[]>;
+  /** Agency and role of who asked (migration 0004; null before). */
+  requested_agency: string | null;
+  requested_role: string | null;
+}
+
+/** API keys (migration 0004): only the SHA-256 of the key is stored; the key is shown once. */
+export interface ApiKeyTable {
+  id: string;
+  name: string;
+  agency: string;
+  role: 'viewer' | 'analyst' | 'data_scientist' | 'oversight' | 'admin';
+  secret_hash: string;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_by: string | null;
 }
 
 export interface AuditLogTable {
@@ -204,6 +223,47 @@ export interface AnomalyFlagTable {
   batch_ids: ColumnType<number[], number[] | undefined, number[]>;
 }
 
+/** Published reports (migration 0005): immutable; a trigger refuses UPDATE, DELETE and TRUNCATE. */
+export interface ReportTable {
+  id: Generated<number>;
+  reference: string;
+  kind: 'entity' | 'region';
+  title: string;
+  entity_code: string | null;
+  region: string | null;
+  entities: ColumnType<string[], string[], never>;
+  framework_id: string;
+  framework_version: string;
+  params_hash: string;
+  year: number;
+  crime_areas: ColumnType<string[], string[], never>;
+  handling_level: 'public' | 'restricted' | 'owner';
+  allowed_agencies: ColumnType<string[], string[], never>;
+  input_batches: ColumnType<number[], number[], never>;
+  assessment_id: number | null;
+  data_version: string;
+  code_version: string;
+  renderer_version: string;
+  seed: number | null;
+  runs: number | null;
+  inputs_json: string;
+  inputs_sha256: string;
+  provenance: Json<unknown>;
+  summary: string;
+  search_text: string;
+  /** Generated: title (A), summary (B), search_text (C), English stemming. */
+  search: ColumnType<string, never, never>;
+  html: string;
+  html_sha256: string;
+  pdf: Uint8Array | null;
+  pdf_sha256: string | null;
+  published_by: string;
+  published_agency: string | null;
+  published_role: string | null;
+  purpose: string | null;
+  published_at: ColumnType<Date, Date | string, never>;
+}
+
 export interface Database {
   agencies: AgencyTable;
   entities: EntityTable;
@@ -213,11 +273,13 @@ export interface Database {
   risk_scores: RiskScoreTable;
   assessments: AssessmentTable;
   audit_log: AuditLogTable;
+  api_keys: ApiKeyTable;
   jobs: JobTable;
   models: ModelTable;
   model_artifacts: ModelArtifactTable;
   anomaly_runs: AnomalyRunTable;
   anomaly_flags: AnomalyFlagTable;
+  reports: ReportTable;
 }
 
 export type IngestionBatch = Selectable<IngestionBatchTable>;

@@ -1,0 +1,433 @@
+/**
+ * Access control and hardening for the whole API, applied in one place:
+ * - every /v1 route must declare `config.access` (api/auth/types.ts), or the server refuses to start;
+ * - onRequest: identify the caller (API key, JWT, or the demo principal), rate-limit per principal
+ *   (per address when anonymous or failing), check the role: 401 / 403 as problem+json;
+ * - preHandler: read the stated purpose, refuse without one where required, and set the data
+ *   scope the handler must read under (`request.dataScope`);
+ * - onSend: audit restricted reads and audited actions before the answer leaves: if the audit
+ *   entry cannot be written, the answer is an error, never unaudited data;
+ * - @fastify/helmet (security headers), @fastify/cors (origins from the environment only),
+ *   @fastify/rate-limit, @fastify/jwt.
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import jwt from '@fastify/jwt';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import {
+  describeScope,
+  isAgencyCode,
+  isRole,
+  normalisePurpose,
+  PUBLIC_DATA,
+  PURPOSE_MAX_LENGTH,
+  PURPOSE_MIN_LENGTH,
+  ROLES,
+  scopeFor,
+  type Principal,
+  type Role,
+} from '../../engine/access/roles.ts';
+import { ThreatLensError } from '../../engine/errors.ts';
+import { appendAudit } from '../../engine/store/audit.ts';
+import type { Store } from '../../engine/store/database.ts';
+import { looksLikeApiKey } from '../../engine/store/keys.ts';
+import { nonPublicBatchIds, visibleBatchIds } from '../../engine/store/visibility.ts';
+import { jwtOptionsFromEnv, KeyVerifier, MIN_JWT_SECRET_LENGTH, presentedCredential, principalFromClaims, unauthenticated, type JwtOptions } from './credentials.ts';
+import type { AccessNotes, AccessRule } from './types.ts';
+
+export interface AccessOptions {
+  /**
+   * Serve requests that carry no credential as this principal (`threatlens serve --demo-access`,
+   * which `npm start` uses). Logged as a warning at start. Never on a server others can reach.
+   */
+  readonly demoAccess?: { readonly role: Role; readonly agency: string } | false;
+  readonly jwt?: JwtOptions;
+  /** Requests per principal (or per address when anonymous) and window; false: no limit. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number } | false;
+  /** Origins allowed to call the API from a browser (CORS); none by default (same origin only). */
+  readonly corsOrigins?: readonly string[];
+  /** How long a verified API key is remembered (default 10 s). */
+  readonly keyCacheMs?: number;
+}
+
+export const DEMO_AGENCY = 'demo';
+export const DEFAULT_RATE_LIMIT = { max: 600, timeWindowMs: 60_000 } as const;
+
+/**
+ * Access options from the environment: THREATLENS_JWT_* (credentials.ts),
+ * THREATLENS_RATE_LIMIT (requests per minute per principal; 0 turns the limit off),
+ * THREATLENS_CORS_ORIGINS (comma-separated origins), THREATLENS_KEY_CACHE_SECONDS.
+ */
+export function accessOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AccessOptions {
+  const perMinute = env.THREATLENS_RATE_LIMIT === undefined || env.THREATLENS_RATE_LIMIT === '' ? DEFAULT_RATE_LIMIT.max : Number(env.THREATLENS_RATE_LIMIT);
+  if (!Number.isInteger(perMinute) || perMinute < 0) throw new Error(`THREATLENS_RATE_LIMIT must be a whole number of requests per minute (0: no limit); got "${env.THREATLENS_RATE_LIMIT}"`);
+  const cacheSeconds = env.THREATLENS_KEY_CACHE_SECONDS === undefined || env.THREATLENS_KEY_CACHE_SECONDS === '' ? 10 : Number(env.THREATLENS_KEY_CACHE_SECONDS);
+  if (!Number.isFinite(cacheSeconds) || cacheSeconds < 0) throw new Error(`THREATLENS_KEY_CACHE_SECONDS must be a number of seconds >= 0; got "${env.THREATLENS_KEY_CACHE_SECONDS}"`);
+  const jwtOptions = jwtOptionsFromEnv(env);
+  return {
+    ...(jwtOptions ? { jwt: jwtOptions } : {}),
+    rateLimit: perMinute === 0 ? false : { max: perMinute, timeWindowMs: 60_000 },
+    corsOrigins: (env.THREATLENS_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    keyCacheMs: cacheSeconds * 1000,
+  };
+}
+
+type ProtectedRule = Exclude<AccessRule, { readonly public: true }>;
+
+/**
+ * The rule of the route a request matched, or null when anyone may call it (a public route, the
+ * documentation, the dashboard's files, the not-found handler).
+ */
+function protectedRule(request: FastifyRequest): ProtectedRule | null {
+  const rule = request.routeOptions.config?.access;
+  return rule === undefined || 'public' in rule ? null : rule;
+}
+
+const PROBLEM_REF = { $ref: 'Problem' };
+
+/** Checks a route's declaration and writes it into the route's OpenAPI entry. */
+function declareRoute(route: RouteOptions): void {
+  const url = route.url;
+  const rule = route.config?.access;
+  const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+  if (url.startsWith('/v1')) {
+    if (!rule) {
+      throw new Error(
+        `route ${methods} ${url} declares no access rule: add config: { access: { roles: [...], sharing?: true } } ` +
+          '(or { public: true }); see .tmp/readme/access-control.md',
+      );
+    }
+  }
+  if (!rule) return;
+  if ('public' in rule) {
+    if (rule.public !== true) throw new Error(`route ${methods} ${url}: access.public must be true`);
+    return;
+  }
+  if (!Array.isArray(rule.roles) || rule.roles.length === 0 || !rule.roles.every(isRole)) {
+    throw new Error(`route ${methods} ${url}: access.roles must list roles among ${ROLES.join(', ')}`);
+  }
+  const schema = (route.schema ??= {}) as Record<string, unknown>;
+  if (schema.hide === true) return;
+  const notes = [
+    `Roles: ${rule.roles.join(', ')}.`,
+    rule.sharing ? 'Sharing rules apply: public data only, unless an analyst or data scientist states a purpose (`purpose` parameter or `x-purpose` header), then the data shared with its agency; the answer says which in `x-data-scope`.' : '',
+    rule.purpose === 'required' ? 'A stated purpose is required.' : '',
+  ].filter(Boolean);
+  schema.description = [schema.description, notes.join(' ')].filter(Boolean).join('\n\n');
+  schema.security = [{ bearer: [] }, { apiKey: [] }];
+  const response = (schema.response ??= {}) as Record<string, unknown>;
+  for (const status of [401, 403, 429]) response[status] ??= PROBLEM_REF;
+  const method = methods.toUpperCase();
+  if (rule.sharing && (method.includes('GET') || method.includes('DELETE'))) {
+    // The stated purpose as a documented, validated query parameter (a copy: schemas are shared).
+    const query = (schema.querystring as Record<string, unknown> | undefined) ?? { type: 'object', properties: {} };
+    schema.querystring = {
+      ...query,
+      properties: {
+        ...(query.properties as Record<string, unknown> | undefined),
+        purpose: { type: 'string', minLength: PURPOSE_MIN_LENGTH, maxLength: PURPOSE_MAX_LENGTH, description: 'why the data is needed (recorded in the audit trail); needed for restricted data' },
+      },
+    };
+  }
+}
+
+function readPurpose(request: FastifyRequest): string | null {
+  const body = request.body as { purpose?: unknown } | undefined | null;
+  const query = request.query as { purpose?: unknown } | undefined | null;
+  let text: unknown = body && typeof body === 'object' ? body.purpose : undefined;
+  if (text === undefined && query && typeof query === 'object') text = query.purpose;
+  if (text === undefined) {
+    const header = request.headers['x-purpose'];
+    if (Array.isArray(header)) throw new ThreatLensError('TL_BAD_OPTION', 'send one x-purpose header');
+    if (header !== undefined) {
+      try {
+        text = decodeURIComponent(header);
+      } catch {
+        text = header;
+      }
+    }
+  }
+  if (text === undefined || text === null) return null;
+  if (typeof text !== 'string') throw new ThreatLensError('TL_BAD_OPTION', 'purpose must be text');
+  const purpose = normalisePurpose(text);
+  if (purpose !== null && (purpose.length < PURPOSE_MIN_LENGTH || purpose.length > PURPOSE_MAX_LENGTH)) {
+    throw new ThreatLensError('TL_BAD_OPTION', `purpose must say why, in ${PURPOSE_MIN_LENGTH} to ${PURPOSE_MAX_LENGTH} characters`);
+  }
+  return purpose;
+}
+
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path (e.g. `/name`, `[2]`) of the first string holding NUL or a lone surrogate, or null. */
+function findUnstorableText(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || ' (value)' : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return `${path}/<a key>`;
+    const found = findUnstorableText(v, `${path}/${key}`, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** The path of the first number that is not finite (Infinity, NaN), or null. */
+function findNonFinite(value: unknown, path = '', depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path || ' (value)';
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  for (const [key, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const found = findNonFinite(v, Array.isArray(value) ? `${path}[${key}]` : `${path}/${key}`, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** The request's route, parameters and query for an audit entry (the purpose has its own column). */
+function requestFacts(request: FastifyRequest, status: number): Record<string, unknown> {
+  const { purpose: _purpose, ...query } = (request.query ?? {}) as Record<string, unknown>;
+  return {
+    method: request.method,
+    route: request.routeOptions.url ?? request.url.split('?')[0],
+    ...(request.params && Object.keys(request.params as object).length > 0 ? { params: request.params } : {}),
+    ...(Object.keys(query).length > 0 ? { query } : {}),
+    status,
+  };
+}
+
+function notesDetails(notes: AccessNotes | null): Record<string, unknown> {
+  if (!notes) return {};
+  return {
+    ...(notes.entities.size > 0 ? { entities: [...notes.entities].sort() } : {}),
+    ...(notes.indicators.size > 0 ? { indicators: [...notes.indicators].sort() } : {}),
+  };
+}
+
+/**
+ * Registers access control on the root instance: call it before any route is registered (the
+ * declaration check and the OpenAPI notes run as routes are added).
+ */
+export async function registerAccessControl(app: FastifyInstance, store: Store, options: AccessOptions = {}): Promise<void> {
+  const db = store.db;
+  const keys = new KeyVerifier(db, options.keyCacheMs ?? 10_000);
+  app.decorate('forgetVerifiedKeys', () => keys.forget());
+
+  const demo: Principal | null = options.demoAccess
+    ? { subject: 'demo', agency: options.demoAccess.agency, role: options.demoAccess.role, source: 'demo' }
+    : null;
+  if (demo && (!isRole(demo.role) || !isAgencyCode(demo.agency))) throw new Error(`demo access needs a role and an agency code; got ${demo.role} of ${demo.agency}`);
+
+  const jwtOptions = options.jwt;
+  if (jwtOptions?.secret !== undefined && jwtOptions.secret.length < MIN_JWT_SECRET_LENGTH) {
+    throw new Error(`THREATLENS_JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters (a random secret, e.g. openssl rand -base64 48)`);
+  }
+  if (jwtOptions?.secret || jwtOptions?.publicKey) {
+    await app.register(jwt, {
+      secret: jwtOptions.publicKey ? { public: jwtOptions.publicKey } : jwtOptions.secret!,
+      verify: {
+        requiredClaims: ['sub', 'exp'],
+        ...(jwtOptions.publicKey ? { algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] } : { algorithms: ['HS256', 'HS384', 'HS512'] }),
+        ...(jwtOptions.issuer ? { allowedIss: jwtOptions.issuer } : {}),
+        ...(jwtOptions.audience ? { allowedAud: jwtOptions.audience } : {}),
+      },
+    });
+  }
+  const verifyJwt = (token: string): Principal => {
+    if (!app.hasDecorator('jwt')) {
+      throw unauthenticated('this server accepts API keys only (no THREATLENS_JWT_SECRET or THREATLENS_JWT_PUBLIC_KEY is set); a key starts with tlk_');
+    }
+    let claims: Record<string, unknown>;
+    try {
+      claims = app.jwt.verify<Record<string, unknown>>(token);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      throw unauthenticated(
+        code === 'FAST_JWT_EXPIRED' ? 'the token has expired'
+          : code === 'FAST_JWT_MISSING_REQUIRED_CLAIM' ? 'the token lacks a required claim (sub, exp)'
+          : code === 'FAST_JWT_INVALID_SIGNATURE' ? 'the token\'s signature is not valid'
+          : 'the token is not valid',
+      );
+    }
+    return principalFromClaims(claims);
+  };
+
+  await app.register(helmet, {
+    // ThreatLens serves plain HTTP by default (a TLS proxy in front adds HTTPS): upgrading would break it.
+    contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } },
+  });
+  await app.register(cors, {
+    origin: options.corsOrigins && options.corsOrigins.length > 0 ? [...options.corsOrigins] : false,
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-purpose', 'if-none-match'],
+    exposedHeaders: ['etag', 'location', 'x-data-scope', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    maxAge: 600,
+  });
+
+  type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  let limitByAddress: Limiter = async () => undefined;
+  let limitByPrincipal: Limiter = async () => undefined;
+  if (options.rateLimit !== false) {
+    const { max, timeWindowMs } = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    await app.register(rateLimit, {
+      global: false,
+      max,
+      timeWindow: timeWindowMs,
+      errorResponseBuilder: (_request, context) =>
+        new ThreatLensError('TL_RATE_LIMITED', `more than ${context.max} requests in ${Math.round(timeWindowMs / 1000)} s from this caller; retry in ${context.after}`),
+    });
+    limitByAddress = app.rateLimit({ keyGenerator: (request: FastifyRequest) => `ip:${request.ip}` }) as unknown as Limiter;
+    limitByPrincipal = app.rateLimit({ keyGenerator: (request: FastifyRequest) => `principal:${request.principal?.subject ?? request.ip}` }) as unknown as Limiter;
+  }
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('dataScope', null as never);
+  app.decorateRequest('purpose', null);
+  app.decorateRequest('accessNotes', null);
+
+  const declared: DeclaredRoute[] = [];
+  app.decorate('accessRules', declared);
+  app.addHook('onRoute', (route) => {
+    declareRoute(route);
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      declared.push({ method: method.toUpperCase(), url: route.url, rule: route.config?.access ?? null });
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.dataScope = PUBLIC_DATA;
+    const rule = protectedRule(request);
+    if (!rule) {
+      await limitByAddress(request, reply);
+      return;
+    }
+    let principal: Principal;
+    try {
+      const credential = presentedCredential(request);
+      if (credential === null) {
+        if (!demo) throw unauthenticated('this route needs a credential: "Authorization: Bearer <API key or token>" or "x-api-key: <API key>" (an admin creates keys: threatlens keys create)');
+        principal = demo;
+      } else {
+        principal = looksLikeApiKey(credential) ? await keys.verify(credential) : verifyJwt(credential);
+      }
+    } catch (error) {
+      if (error instanceof ThreatLensError && error.code === 'TL_UNAUTHENTICATED') {
+        // Failed attempts count against the address they come from.
+        await limitByAddress(request, reply);
+        reply.header('www-authenticate', 'Bearer realm="threatlens"');
+      }
+      throw error;
+    }
+    request.principal = principal;
+    await limitByPrincipal(request, reply);
+    if (!rule.roles.includes(principal.role)) {
+      await appendAudit(db, {
+        actor: principal.subject,
+        agency: principal.agency,
+        role: principal.role,
+        action: 'access.refused',
+        details: { method: request.method, route: request.routeOptions.url ?? '', allowedRoles: [...rule.roles] },
+        outcome: 'refused',
+      });
+      throw new ThreatLensError('TL_FORBIDDEN', `role ${principal.role} may not ${request.method} ${request.routeOptions.url}; allowed: ${rule.roles.join(', ')}`);
+    }
+    request.accessNotes = { batches: new Set(), entities: new Set(), indicators: new Set(), audited: false, noted: false };
+  });
+
+  // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates cannot be stored as UTF-8: refuse
+  // them in any parameter before a handler passes them to a query (they would fail there as 500s).
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
+      const bad = findUnstorableText(value);
+      if (bad !== null) throw new ThreatLensError('TL_BAD_OPTION', `${part}${bad}: text must not contain NUL characters or unpaired UTF-16 surrogates`);
+    }
+  });
+
+  // Ajv coerces "1e400" to Infinity and then skips minimum/maximum (it checks them only on finite
+  // numbers), and JSON.parse reads 1e400 as Infinity: refuse non-finite numbers after validation.
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
+      const bad = findNonFinite(value);
+      if (bad !== null) throw new ThreatLensError('TL_BAD_OPTION', `${part}${bad} must be a finite number`);
+    }
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    const rule = protectedRule(request);
+    if (!rule || !request.principal) return;
+    const purpose = readPurpose(request);
+    if (rule.purpose === 'required' && purpose === null) {
+      throw new ThreatLensError('TL_PURPOSE_REQUIRED', `${request.method} ${request.routeOptions.url} needs a stated purpose: why is it needed (body or query "purpose", or the x-purpose header)`);
+    }
+    request.purpose = purpose;
+    if (rule.sharing) {
+      request.dataScope = scopeFor(request.principal, purpose);
+      reply.header('x-data-scope', describeScope(request.dataScope));
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const rule = protectedRule(request);
+    const principal = request.principal;
+    if (!rule || !principal || !request.accessNotes) return payload;
+    const status = reply.statusCode;
+    const notes = request.accessNotes;
+    const who = { actor: principal.subject, agency: principal.agency, role: principal.role, purpose: request.purpose };
+    if (rule.audit && !notes.audited) {
+      await appendAudit(db, {
+        ...who,
+        action: rule.audit,
+        details: { ...requestFacts(request, status), ...notesDetails(notes), ...(notes.batches.size > 0 ? { batches: [...notes.batches].sort((a, b) => a - b) } : {}) },
+        outcome: status < 400 ? 'ok' : status === 401 || status === 403 ? 'refused' : 'failed',
+      });
+      return payload;
+    }
+    if (rule.sharing && request.dataScope.kind === 'agency' && status < 400 && !notes.audited) {
+      const read = notes.noted ? [...notes.batches] : await visibleBatchIds(db, request.dataScope);
+      const restricted = await nonPublicBatchIds(db, read);
+      if (restricted.length > 0) {
+        await appendAudit(db, { ...who, action: 'read.restricted', details: { ...requestFacts(request, status), ...notesDetails(notes), batches: restricted }, outcome: 'ok' });
+      }
+    }
+    return payload;
+  });
+}
+
+/**
+ * For handlers: report what was read (batches, entities, indicators), so that the audit entry of
+ * a restricted read names exactly that; without a report every visible restricted batch is named.
+ */
+export function noteRead(request: FastifyRequest, read: { batches?: Iterable<number>; entities?: Iterable<string>; indicators?: Iterable<string> }): void {
+  const notes = request.accessNotes;
+  if (!notes) return;
+  notes.noted = true;
+  for (const b of read.batches ?? []) notes.batches.add(b);
+  for (const e of read.entities ?? []) notes.entities.add(e);
+  for (const i of read.indicators ?? []) notes.indicators.add(i);
+}
+
+/** For handlers that write their own audit entry for the request (in the same transaction as their work). */
+export function markAudited(request: FastifyRequest): void {
+  if (request.accessNotes) request.accessNotes.audited = true;
+}
+
+/** A route and its access declaration (null: none, so public outside /v1). */
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly rule: AccessRule | null;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Drops remembered API key checks (after a revocation through the API). */
+    forgetVerifiedKeys(): void;
+    /** Every route with its access declaration, in registration order (tests, documentation). */
+    readonly accessRules: readonly DeclaredRoute[];
+  }
+}
