@@ -7,37 +7,74 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store } from '../engine/store/database.ts';
-import { registerProblemHandlers } from './problem.ts';
+import { JobRunner } from '../models/job-runner.ts';
+import { TRAIN_JOB_KIND, trainingJobHandler } from '../models/training-job.ts';
+import { registerAccessControl, type AccessOptions } from './auth/plugin.ts';
+import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { anomalyRoutes } from './routes/anomalies.ts';
 import { assessmentRoutes } from './routes/assessments.ts';
+import { assistanceRoutes } from './routes/assistance.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { dashboardDataRoutes } from './routes/dashboard-data.ts';
 import { frameworkRoutes } from './routes/frameworks.ts';
 import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/models.ts';
 import { observationRoutes } from './routes/observations.ts';
 import { qualityRoutes } from './routes/quality.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { riskScoreRoutes } from './routes/risk-scores.ts';
 import { ProblemSchema } from './schemas.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
+    /** The in-process job runner (training), when this process runs jobs. */
+    jobRunner: JobRunner | undefined;
   }
 }
 
 export interface AppOptions {
   readonly store: Store;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Credentials, demo access, rate limit, CORS (api/auth/plugin.ts); server.ts reads them from the environment. */
+  readonly access?: AccessOptions;
+  /** Largest request body in bytes (default 256 KiB; THREATLENS_BODY_LIMIT in server.ts). */
+  readonly bodyLimit?: number;
+  /** Behind a reverse proxy: trust its X-Forwarded-For, so that limits per address see the client (THREATLENS_TRUST_PROXY). */
+  readonly trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Run queued jobs (training) in this process, in worker threads (default false; the server turns it on). */
+  readonly jobs?: boolean;
 }
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 export async function buildApp(options: AppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    frameworkErrors: frameworkErrorHandler,
+    trustProxy: options.trustProxy ?? false,
     // Query strings such as ?year=2020 arrive as text: coerce to the schema's types.
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('store', options.store);
+  const runner = options.jobs
+    ? new JobRunner({ store: options.store, handlers: { [TRAIN_JOB_KIND]: trainingJobHandler }, log: (line) => app.log.warn(line) })
+    : undefined;
+  app.decorate('jobRunner', runner);
+  if (runner) {
+    app.addHook('onReady', () => runner.start());
+    // Before the store closes: a job in hand is stopped and marked failed (interrupted), never half-registered.
+    app.addHook('onClose', () => runner.stop());
+  }
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
+  // Before any route: it checks each route's access declaration as the route is added.
+  await registerAccessControl(app, options.store, options.access ?? {});
 
   await app.register(swagger, {
     openapi: {
@@ -55,7 +92,17 @@ export async function buildApp(options: AppOptions) {
         { name: 'data', description: 'Observations as ingested' },
         { name: 'scores', description: 'Composite risk scores' },
         { name: 'quality', description: 'Data-quality report per indicator and batch' },
+        { name: 'anomalies', description: 'Anomaly flags with attributions, and nowcasts' },
+        { name: 'models', description: 'Model registry, training jobs, promotion and rollback (data scientists)' },
+        { name: 'access', description: 'Who is calling; agencies and API keys (admin)' },
+        { name: 'audit', description: 'The hash-chained audit trail (oversight)' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key (tlk_...) or a JWT with sub, agency, role and exp' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
@@ -68,6 +115,14 @@ export async function buildApp(options: AppOptions) {
   await app.register(frameworkRoutes);
   await app.register(qualityRoutes);
   await app.register(assessmentRoutes);
+  await app.register(modelRoutes);
+  await app.register(anomalyRoutes);
+  await app.register(assistanceRoutes);
+  await app.register(reportRoutes);
+  await app.register(auditRoutes);
+  await app.register(adminRoutes);
+  await app.register(dashboardDataRoutes);
+  await app.register(dashboardRoutes);
   return app;
 }
 

@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: every benchmark prints its figure beside a baseline measured in the same run.
  * Uses DATABASE_URL when set, else starts a throwaway PostgreSQL from Debian's packages.
- * BENCH_ROWS changes the ingestion size (default 1,000,000); BENCH_ONLY=ingest|scoring runs one part.
+ * BENCH_ROWS changes the ingestion size (default 1,000,000); BENCH_ONLY=ingest|scoring|anomaly runs one part.
  */
 import { cpus, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { benchIngest, benchRealFile } from './ingest.ts';
 import { realDataFile } from '../test/support/shared-data.ts';
 import { benchScoring } from './scoring.ts';
+import { benchForest, forestBenchLines } from './anomaly-forest.ts';
+import { benchAutoencoder, formatAutoencoderBench } from './anomaly-autoencoder.ts';
+import { benchStl } from './anomaly-stl.ts';
 import { startTemporaryPostgres } from '../test/support/postgres-cluster.ts';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -34,7 +37,22 @@ if (only === undefined || only === 'scoring') {
   }
 }
 
-const cluster = only === 'scoring' || process.env.DATABASE_URL ? undefined : await startTemporaryPostgres();
+if (only === undefined || only === 'anomaly') {
+  console.log('\n[anomaly] detectors beside their reference implementations, same data, same run');
+  for (const line of forestBenchLines(await benchForest())) console.log(line);
+  for (const line of formatAutoencoderBench(await benchAutoencoder())) console.log(line);
+  const stl = await benchStl({ series: Number(process.env.BENCH_STL_SERIES ?? 10_000) });
+  console.log(`  STL + MAD z, ${fmt(stl.series)} monthly series x ${stl.months} months (robust STL, statsmodels' defaults on both sides):`);
+  console.log(`    threatlens    ${stl.threatlensSeconds.toFixed(2)} s wall, ${stl.threatlensCpuSeconds.toFixed(2)} s CPU  (${fmt(stl.threatlensFlags)} cells |z| >= 3.5)`);
+  if (stl.statsmodelsSeconds !== null) {
+    console.log(`    statsmodels   ${stl.statsmodelsSeconds.toFixed(2)} s wall, ${stl.statsmodelsCpuSeconds!.toFixed(2)} s CPU  (${fmt(stl.statsmodelsFlags!)} cells)`);
+    console.log(`    speed-up statsmodels / threatlens ${(stl.statsmodelsSeconds / stl.threatlensSeconds).toFixed(1)}x wall, ${(stl.statsmodelsCpuSeconds! / stl.threatlensCpuSeconds).toFixed(1)}x CPU  (target >= 10x)`);
+  } else {
+    console.log('    statsmodels: not run (/usr/bin/python3 with statsmodels absent)');
+  }
+}
+
+const cluster = only === 'scoring' || only === 'anomaly' || process.env.DATABASE_URL ? undefined : await startTemporaryPostgres();
 const adminUrl = process.env.DATABASE_URL ?? cluster?.url ?? '';
 if (only === undefined || only === 'ingest') try {
   console.log('\n[ingest] long CSV into PostgreSQL, beside COPY of the same file');

@@ -363,10 +363,19 @@ export async function modelArtifacts(trained: TrainedModel): Promise<ModelArtifa
   return [{ kind: FOREST_JSON, contentType: JSON_CONTENT_TYPE, content: encoder.encode(JSON.stringify(trained.forest.toJSON())) }, panelJson];
 }
 
+/** What registration needs of a model trained elsewhere (in a worker thread) whose artifacts are given. */
+export interface TrainedModelSummary {
+  readonly type: ModelType;
+  readonly hyperparameters: object;
+  readonly metrics: Record<string, unknown>;
+}
+
 export interface SaveTrainedModelInput {
   /** Registry name; defaults to the type. */
   readonly name?: string;
-  readonly trained: TrainedModel;
+  /** The model, or its summary when `artifacts` are given (serialised where it was trained). */
+  readonly trained: TrainedModel | TrainedModelSummary;
+  readonly artifacts?: readonly ModelArtifactInput[];
   readonly seed: number;
   readonly dataVersion: string;
   readonly codeVersion: string;
@@ -425,7 +434,7 @@ export async function saveTrainedModel(
     codeVersion: input.codeVersion,
     trainedBy: input.trainedBy,
   });
-  const artifacts = await modelArtifacts(trained);
+  const artifacts = input.artifacts ? [...input.artifacts] : await modelArtifacts(trained as TrainedModel);
   const version = await registerModelVersion(
     db,
     {
@@ -466,9 +475,17 @@ export async function loadModel(db: Kysely<Database> | Transaction<Database>, na
   if (chosen === null) throw new ThreatLensError('TL_NOT_FOUND', `model ${name} has no production version; promote one first`);
   const info = await getModel(db, name, chosen);
   if (!info) throw new ThreatLensError('TL_NOT_FOUND', `no model ${name} version ${chosen}`);
+  return materialiseModel(info, await loadArtifacts(db, name, chosen));
+}
+
+/**
+ * A model from its registry row and artifacts, without the store: how a worker thread, which has
+ * no connection of its own, gets the production models its caller read for it.
+ */
+export async function materialiseModel(info: ModelVersionInfo, files: readonly ModelArtifactInput[]): Promise<LoadedModel> {
+  const { name, version: chosen } = info;
   const spec = getModelType(info.type);
   const where = `model ${name} v${chosen}`;
-  const files = await loadArtifacts(db, name, chosen);
   const layout = parseJsonArtifact<PanelLayout>(files, PANEL_JSON, where);
   // As stored (not re-validated: the rules may have changed since; the artifacts define the model).
   const hyperparameters = info.hyperparameters;
