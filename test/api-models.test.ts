@@ -100,6 +100,20 @@ describe.each(STORE_KINDS)('model lifecycle and anomalies through the API on %s'
       expect(flag, `${a.entity} ${a.indicator} ${a.period}`).toBeDefined();
       expect(flag!.likelyCause).toBe('data_problem');
     }
+    // An assessment of a flagged state and year carries the flags that concern it, from the same run.
+    const flag = body.flags.find((f: { entity: string; period: string }) => /^\d{4}$/.test(f.period) && Number(f.period) >= 2005);
+    const assessed = await app.inject({
+      method: 'POST',
+      url: '/v1/assessments',
+      headers: analyst.headers,
+      payload: { framework: 'osce-threat-demo', year: Number(flag.period), entity: flag.entity, purpose: 'test: flags in assessments', runs: 50 },
+    });
+    expect(assessed.statusCode).toBe(201);
+    const carried = assessed.json().result.anomalies;
+    expect(carried.runId).toBe(body.run.id);
+    expect(carried.flags.some((f: { indicator: string; period: string }) => f.indicator === flag.indicator && f.period === flag.period)).toBe(true);
+    expect(carried.flags.every((f: { entity: string }) => f.entity === flag.entity)).toBe(true);
+
     // The same request again reuses the stored run.
     const again = (await app.inject({ method: 'GET', url: '/v1/anomalies?severity=high', headers: viewer.headers })).json();
     expect(again.run.id).toBe(body.run.id);

@@ -16,6 +16,7 @@ import { dataVersion } from '../store/observations.ts';
 import { batchesByIndicator, loadPanelWithBatches, type IndicatorBatch } from '../store/panels.ts';
 import type { Database } from '../store/schema.ts';
 import type { CrimeArea, Polarity } from '../types.ts';
+import { latestAnomalyRun, queryAnomalies } from '../store/anomalies.ts';
 import { codeVersion } from '../version.ts';
 import { ASSESSMENT_DEFAULTS, assess, type AssessmentContext, type AssessmentOptions, type AssessmentResult } from './assessment.ts';
 import { BAND_LABELS } from './bands.ts';
@@ -86,6 +87,7 @@ export async function createAssessment(db: Kysely<Database>, framework: Framewor
   const version = await dataVersion(db, scope);
   const used = [...new Map([...batches.values()].flat().map((b) => [b.batchId, { id: b.batchId, sha256: b.sha256, grade: `${b.source}${b.information}`, scheme: b.scheme }])).values()].sort((a, b) => a.id - b.id);
   const paramsHash = frameworkParamsHash(framework);
+  const anomalies = await anomalyFlagsFor(db, version.version, scope, request.entity, request.year);
   return insertAssessment(db, {
     entity: request.entity ?? null,
     year: request.year,
@@ -95,7 +97,7 @@ export async function createAssessment(db: Kysely<Database>, framework: Framewor
     dataVersion: version.version,
     codeVersion: codeVersion(),
     seed: result.method.seed,
-    result,
+    result: { ...result, anomalies },
     provenance: {
       dataVersion: version.version,
       batches: used,
@@ -165,3 +167,30 @@ export async function frameworkScoreTable(db: Kysely<Database>, framework: Frame
 }
 
 export type { AssessmentResult };
+
+/** Years before the assessed year whose anomaly flags an assessment carries. */
+export const ASSESSMENT_FLAG_YEARS = 3;
+
+/**
+ * The anomaly flags (the ensemble's verdicts) that concern an assessment: its state (or all), its
+ * year and the two before, from the stored anomaly run over the same data version. Null when no
+ * such run is stored: assessments do not run the detectors (GET /v1/anomalies does).
+ */
+async function anomalyFlagsFor(db: Kysely<Database>, version: string, scope: DataScope, entity: string | undefined, year: number) {
+  const run = await latestAnomalyRun(db, version);
+  if (!run) return null;
+  const flags = await queryAnomalies(db, {
+    runId: run.id,
+    detector: 'ensemble',
+    from: year - ASSESSMENT_FLAG_YEARS + 1,
+    to: year,
+    scope,
+    ...(entity !== undefined ? { entity } : {}),
+  });
+  return {
+    runId: run.id,
+    dataVersion: run.dataVersion,
+    detectors: run.detectors,
+    flags: flags.map(({ runId: _r, year: _y, ...f }) => f),
+  };
+}
