@@ -9,6 +9,7 @@ import { buildPanelMatrix, type PanelMatrix } from '../engine/anomaly/panel-matr
 import { defaultPanelSeries, POPULATION_UNIT, RATE_UNIT, scoredSeries } from '../engine/anomaly/run.ts';
 import { loadSeries } from '../engine/anomaly/series.ts';
 import type { Series } from '../engine/anomaly/types.ts';
+import { PUBLIC_DATA } from '../engine/access/roles.ts';
 import { ThreatLensError } from '../engine/errors.ts';
 import type { Store } from '../engine/store/database.ts';
 import { createJob, type Job } from '../engine/store/jobs.ts';
@@ -68,16 +69,18 @@ export interface TrainingData {
 
 /**
  * The training data: the annual panel of the production run's default panel series (rates where
- * there are enough, engine/anomaly/run.ts), from the store's current values.
+ * there are enough, engine/anomaly/run.ts), from the current values of PUBLIC batches only. A
+ * production model scores every reader's data, so it must not carry restricted values in its
+ * weights, its transforms (per-entity centres) or its calibration.
  */
 export async function loadTrainingData(store: Store): Promise<TrainingData> {
   const catalogue = await store.db.selectFrom('indicators').select(['code', 'unit']).execute();
-  const all = scoredSeries(await loadSeries(store.db), catalogue.filter((i) => i.unit === POPULATION_UNIT).map((i) => i.code));
+  const all = scoredSeries(await loadSeries(store.db, { scope: PUBLIC_DATA }), catalogue.filter((i) => i.unit === POPULATION_UNIT).map((i) => i.code));
   const rates = new Set(catalogue.filter((i) => RATE_UNIT.test(i.unit)).map((i) => i.code));
   const inPanel = defaultPanelSeries(all, rates);
   const series = all.filter((s) => s.periodKind === 'year' && inPanel(s));
   const panel = buildPanelMatrix(series);
-  const version = (await dataVersion(store.db)).version;
+  const version = (await dataVersion(store.db, PUBLIC_DATA)).version;
   if (panel.rows.length < 30 || panel.indicators.length < 3) {
     throw new ThreatLensError('TL_BAD_OPTION', `not enough annual data to train on: ${panel.rows.length} entity-years x ${panel.indicators.length} indicators (need 30 x 3)`);
   }
@@ -86,7 +89,7 @@ export async function loadTrainingData(store: Store): Promise<TrainingData> {
     panel,
     series,
     dataVersion: version,
-    description: `current annual values, data version ${version}: ${panel.rows.length} entity-years of ${entities} entities x ${panel.indicators.length} indicators`,
+    description: `current annual values of public batches, data version ${version}: ${panel.rows.length} entity-years of ${entities} entities x ${panel.indicators.length} indicators`,
   };
 }
 
