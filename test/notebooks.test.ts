@@ -27,6 +27,14 @@ import { barChart, escapeXml, heatmap, histogram, intervalChart, JUPYTER_DISPLAY
 import { REAL_FILES, realDataDir, realPath } from '../notebooks/lib/data.ts';
 import { formatCell, note, show, summary, table } from '../notebooks/lib/display.ts';
 import { inspectNotebook, type NotebookDocument } from '../notebooks/run.ts';
+import { loadDemoData } from '../datasets/demo/load.ts';
+import type { DemoTruth } from '../datasets/demo/generate.ts';
+import { demoEvaluationSets, evaluateDetectors, type DetectorEvaluation } from '../engine/anomaly/evaluate.ts';
+import { injectAnomalies } from '../engine/anomaly/inject.ts';
+import { JobRunner } from '../models/job-runner.ts';
+import { loadModel } from '../models/registry.ts';
+import { loadTrainingData, queueTraining, TRAIN_JOB_KIND, trainingJobHandler } from '../models/training-job.ts';
+import { scoreWithModel } from '../models/training-task.ts';
 import { tempDir } from './support/fixtures.ts';
 import { openTestStore } from './support/stores.ts';
 
@@ -253,6 +261,24 @@ interface FrameworkSummary {
   gociReproduction: { states: number; maxGap: number } | null;
 }
 
+interface RetrainMetrics {
+  rocAuc: number;
+  prAuc: number;
+  positives: number;
+  cells: number;
+}
+
+interface RetrainSummary {
+  mode: string;
+  plantedAnomalies: number;
+  versions: { version: number; hyperparameters: Record<string, unknown>; seed: number }[];
+  planted: { production: RetrainMetrics; candidate: RetrainMetrics };
+  injected: { seed: number; injected: number; production: RetrainMetrics; candidate: RetrainMetrics };
+  promoted: Record<string, unknown>;
+  rolledBack: Record<string, unknown>;
+  finalProduction: number;
+}
+
 describe.skipIf(!canExecute)('the notebooks executed headless on the Deno kernel', () => {
   let outDir: string;
   let run: { code: number; out: string };
@@ -263,12 +289,13 @@ describe.skipIf(!canExecute)('the notebooks executed headless on the Deno kernel
   }, 900_000);
 
   it('runs every notebook without error, each with every chart it promises', () => {
-    expect(run.out).toMatch(/notebooks: 2 passed, 0 failed/);
+    expect(run.out).toMatch(/notebooks: 3 passed, 0 failed/);
     expect(run.code).toBe(0);
-    for (const notebook of ['01-explore.ipynb', '02-build-a-framework.ipynb']) {
+    const minCharts: Record<string, number> = { '01-explore.ipynb': 6, '02-build-a-framework.ipynb': 6, '03-retrain.ipynb': 1 };
+    for (const [notebook, charts] of Object.entries(minCharts)) {
       const inspection = inspectNotebook(JSON.parse(readFileSync(join(outDir, notebook), 'utf8')) as NotebookDocument);
       expect(inspection.problems).toEqual([]);
-      expect(inspection.charts).toBeGreaterThanOrEqual(6);
+      expect(inspection.charts).toBeGreaterThanOrEqual(charts);
     }
   });
 
@@ -335,7 +362,8 @@ describe.skipIf(!canExecute)('the notebooks executed headless on the Deno kernel
     let dir = outDir;
     if (realData) {
       dir = await tempDir('threatlens-notebooks-demo-');
-      const demo = await runRunner(['--demo', '--output-dir', dir]);
+      // 03-retrain always runs on the demo panel: it ran above.
+      const demo = await runRunner(['--demo', '--output-dir', dir, '01-explore', '02-build-a-framework']);
       expect(demo.out).toMatch(/synthetic demo data forced/);
       expect(demo.code).toBe(0);
     }
@@ -348,6 +376,48 @@ describe.skipIf(!canExecute)('the notebooks executed headless on the Deno kernel
     const first = JSON.parse(readFileSync(join(dir, '01-explore.ipynb'), 'utf8')) as NotebookDocument;
     expect(JSON.stringify(first.cells[1]!.outputs)).toContain('SYNTHETIC demo panel');
   }, 600_000);
+
+  it('03-retrain: the same two versions trained and compared again here, under Node, give the notebook\'s figures', async () => {
+    const { retrain } = executedSummary(outDir, '03-retrain.ipynb') as { retrain: RetrainSummary };
+    expect(retrain.mode).toBe('demo');
+    // The promotion and the rollback the notebook shows.
+    expect(retrain.promoted).toMatchObject({ version: 2, previous: 1, changed: true });
+    expect(retrain.rolledBack).toMatchObject({ version: 1, previous: 2 });
+    expect(retrain.finalProduction).toBe(1);
+    const store = await openTestStore('pglite');
+    try {
+      const demo = await loadDemoData(store, await tempDir('threatlens-notebooks-retrain-'));
+      const truth = JSON.parse(readFileSync(demo.truthPath, 'utf8')) as DemoTruth;
+      expect(retrain.plantedAnomalies).toBe(truth.anomalies.length);
+      const runner = new JobRunner({ store, handlers: { [TRAIN_JOB_KIND]: trainingJobHandler } });
+      for (const v of retrain.versions) {
+        await queueTraining(store, { name: 'panel-forest', type: 'isolation-forest', hyperparameters: v.hyperparameters, seed: v.seed, requestedBy: 'test' });
+      }
+      await runner.drain();
+      const [production, candidate] = [await loadModel(store.db, 'panel-forest', 1), await loadModel(store.db, 'panel-forest', 2)];
+      const indicators = new Set(production.layout.indicators);
+      const series = (await loadTrainingData(store)).series.filter((s) => indicators.has(s.indicator));
+      const detectors = [production, candidate].map((m) => ({ name: `v${m.info.version}`, run: (s: typeof series) => scoreWithModel(m, s) }));
+      const planted = demoEvaluationSets(truth, series);
+      const onPlanted = (await evaluateDetectors({ series, truth: planted.positives, excluded: planted.excluded, detectors, ensemble: false })).results;
+      const injected = injectAnomalies(series, { seed: retrain.injected.seed, share: 0.01 });
+      const onInjected = (await evaluateDetectors({ series: injected.series, truth: injected.truth, detectors, ensemble: false })).results;
+      expect(retrain.injected.injected).toBe(injected.truth.length);
+      const pairs: [RetrainMetrics, DetectorEvaluation][] = [
+        [retrain.planted.production, onPlanted[0]!], [retrain.planted.candidate, onPlanted[1]!],
+        [retrain.injected.production, onInjected[0]!], [retrain.injected.candidate, onInjected[1]!],
+      ];
+      for (const [shown, again] of pairs) {
+        expect(shown.positives).toBe(again.positives);
+        expect(shown.cells).toBe(again.cells);
+        // Seeded forests in plain JavaScript: Deno and Node agree to rounding.
+        expect(shown.rocAuc).toBeCloseTo(again.rocAuc, 9);
+        expect(shown.prAuc).toBeCloseTo(again.prAuc, 9);
+      }
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 
   it('fails, naming the cell and its error, when a cell raises', async () => {
     const dir = await tempDir('threatlens-notebooks-fail-');
