@@ -22,8 +22,8 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
     // Assets are named with the build hash in the page's query strings; the page itself is revalidated.
     cacheControl: true,
     maxAge: 0,
-    setHeaders: (reply, path) => {
-      if (path.endsWith('.html')) reply.header('cache-control', 'no-cache');
+    setHeaders: (response, path) => {
+      if (path.endsWith('.html')) response.setHeader('cache-control', 'no-cache');
     },
   });
 };
