@@ -69,8 +69,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     jobs: process.env.THREATLENS_JOBS !== 'off',
   });
   await app.listen({ port: options.port, host: options.host });
-  const url = `http://${options.host === '0.0.0.0' ? 'localhost' : options.host}:${options.port}`;
+  // The port actually bound (options.port may be 0: any free port).
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const url = `http://${options.host === '0.0.0.0' ? 'localhost' : options.host}:${port}`;
   log(`ThreatLens API on ${url}`);
+  log(`  crime map:    ${url}/`);
   log(`  risk scores:  ${url}/v1/risk-scores?year=2020`);
   log(`  API docs:     ${url}/docs  (OpenAPI: ${url}/docs/json)`);
   let closing: Promise<void> | undefined;
