@@ -16,7 +16,7 @@
  */
 import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import type { Store } from '../store/database.ts';
-import { saveAnomalyRun, type AnomalyRun, latestAnomalyRun } from '../store/anomalies.ts';
+import { saveAnomalyRun, type AnomalyRun, latestAnomalyRun, type StoredFlagInput } from '../store/anomalies.ts';
 import { dataVersion } from '../store/observations.ts';
 import { codeVersion } from '../version.ts';
 import { BUILTIN_INDICATORS } from '../../datasets/reference/indicators.ts';
@@ -297,12 +297,37 @@ export interface DetectionResult {
 
 /** Runs the production detectors on the current store and stores the run; see the file comment. */
 export async function runDetection(store: Store, options: RunDetectionOptions): Promise<DetectionResult> {
-  const scope = options.scope ?? ALL_DATA;
+  const input = await loadDetectionInput(store, options.scope ?? ALL_DATA);
+  const computed = await computeDetection(input, options);
+  return saveDetection(store, input, computed, options.actor);
+}
+
+/** What a run reads from the store: plain data, so that the computation can run in a worker thread. */
+export interface DetectionInput {
+  readonly dataVersion: string;
+  readonly series: Series[];
+  /** Indicator codes whose unit is a rate (they form the default panels). */
+  readonly rateIndicators: string[];
+}
+
+export async function loadDetectionInput(store: Store, scope: DataScope): Promise<DetectionInput> {
   const version = (await dataVersion(store.db, scope)).version;
   const catalogue = await store.db.selectFrom('indicators').select(['code', 'unit']).execute();
   const series = scoredSeries(await loadSeries(store.db, { scope }), catalogue.filter((i) => i.unit === POPULATION_UNIT).map((i) => i.code));
-  const rates = new Set(catalogue.filter((i) => RATE_UNIT.test(i.unit)).map((i) => i.code));
-  const detectors = productionDetectors({ ...options, panelSeries: options.panelSeries ?? defaultPanelSeries(series, rates) });
+  return { dataVersion: version, series, rateIndicators: catalogue.filter((i) => RATE_UNIT.test(i.unit)).map((i) => i.code) };
+}
+
+/** The flags to store (each with the batches its values came from), and what the run records. */
+export interface ComputedDetection {
+  readonly flags: StoredFlagInput[];
+  readonly cellsScored: number;
+  readonly detectors: Record<string, unknown>;
+}
+
+/** Runs the detectors and the ensemble on the input: no store, no I/O. */
+export async function computeDetection(input: DetectionInput, options: Omit<RunDetectionOptions, 'actor' | 'scope'>): Promise<ComputedDetection> {
+  const { series } = input;
+  const detectors = productionDetectors({ ...options, panelSeries: options.panelSeries ?? defaultPanelSeries(series, new Set(input.rateIndicators)) });
   const outputs: CellScore[][] = [];
   for (const detector of detectors) outputs.push(await detector.run(series));
   const ensembleOptions = { ...DEFAULT_ENSEMBLE_OPTIONS, ...options.ensemble };
@@ -329,16 +354,20 @@ export async function runDetection(store: Store, options: RunDetectionOptions): 
   const provenance: Record<string, unknown> = {};
   for (const d of detectors) provenance[d.name] = { ...d.provenance(), ...options.modelVersions?.[d.name] };
   provenance[ENSEMBLE_DETECTOR] = { version: null, params: { ...ensembleOptions, memberFlags: options.memberFlags ?? 'ensemble_cells' } };
+  return { flags: flags.map((f) => ({ ...f, batchIds: batchesOf(f) })), cellsScored: ensemble.length, detectors: provenance };
+}
 
+/** Stores a computed run (one transaction, with its audit entry). */
+export async function saveDetection(store: Store, input: DetectionInput, computed: ComputedDetection, actor: string): Promise<DetectionResult> {
   const run = await saveAnomalyRun(store.db, {
-    dataVersion: version,
+    dataVersion: input.dataVersion,
     codeVersion: codeVersion(),
-    detectors: provenance,
-    cellsScored: ensemble.length,
-    createdBy: options.actor,
-    flags: flags.map((f) => ({ ...f, batchIds: batchesOf(f) })),
+    detectors: computed.detectors,
+    cellsScored: computed.cellsScored,
+    createdBy: actor,
+    flags: computed.flags,
   });
-  return { runId: run.id, run, flags, cellsScored: ensemble.length, dataVersion: version };
+  return { runId: run.id, run, flags: computed.flags, cellsScored: computed.cellsScored, dataVersion: input.dataVersion };
 }
 
 /**
