@@ -3,25 +3,9 @@
  * directory with the demo data): train, list, card, promote, rollback, anomalies as CSV, and a
  * bad hyperparameter refused without touching the registry.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/fixtures.ts';
-
-const run = promisify(execFile);
-
-async function threatlens(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/threatlens.mjs', ...args], {
-      env: { ...process.env, THREATLENS_DATA_DIR: dataDir, DATABASE_URL: '' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { threatlens } from './support/cli.ts';
 
 describe('threatlens train, models and anomalies', () => {
   let dataDir: string;

@@ -2,24 +2,9 @@
  * The threatlens command line, run as a user runs it (a child process on a PGlite data directory):
  * JSON on stdout, errors with file, line and field on stderr and a non-zero exit code.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeFixture } from './support/fixtures.ts';
-
-const run = promisify(execFile);
-
-async function threatlens(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/threatlens.mjs', ...args], {
-      env: { ...process.env, THREATLENS_DATA_DIR: dataDir, DATABASE_URL: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { threatlens } from './support/cli.ts';
 
 describe('threatlens CLI', () => {
   let dir: string;
