@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { ThreatLensError } from '../engine/errors.ts';
 import type { Store } from '../engine/store/database.ts';
-import { getJob, jobView, listJobs } from '../engine/store/jobs.ts';
+import { getJob, jobView, listJobs, requestJobCancel } from '../engine/store/jobs.ts';
 import { getModel, listModels, promoteModel, rollbackModel } from '../engine/store/models.ts';
 import { queryAnomalies, type FlagSeverity } from '../engine/store/anomalies.ts';
 import { JobRunner } from '../models/job-runner.ts';
@@ -81,7 +81,7 @@ export function registerModelCommands(program: Command, withStore: WithStore, in
           progressEveryMs: 200,
         });
         // Ctrl-C cancels the job (nothing is registered) instead of leaving it "running".
-        const onSigint = () => void store.db.updateTable('jobs').set({ cancel_requested: true }).where('id', '=', job.id).execute();
+        const onSigint = () => void requestJobCancel(store.db, job.id);
         process.once('SIGINT', onSigint);
         try {
           await runner.runOne();
