@@ -114,6 +114,11 @@ export const HealthSchema = Type.Object({
   store: Type.String(),
   dataVersion: Type.String(),
   batches: Type.Integer(),
+  reads: Type.Optional(
+    Type.Union([Type.Literal('replica'), Type.Literal('primary')], {
+      description: 'where dashboard reads go now: the read replica (DATABASE_REPLICA_URL), or the primary (no replica, or it is unreachable)',
+    }),
+  ),
 });
 
 // --- Data-quality report (GET /v1/quality); the engine's QualityReport must fit this schema.

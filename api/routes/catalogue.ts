@@ -22,7 +22,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { roles: ROLES } },
     },
     async (request) => {
-      const rows = await listEntities(app.store.db, request.query.osceStatus ? { osceStatus: request.query.osceStatus } : {});
+      const rows = await listEntities(app.store.readDb, request.query.osceStatus ? { osceStatus: request.query.osceStatus } : {});
       return {
         entities: rows.map((e) => ({
           code: e.code,
@@ -47,7 +47,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { roles: ROLES } },
     },
     async () => {
-      const rows = await listIndicators(app.store.db);
+      const rows = await listIndicators(app.store.readDb);
       return {
         indicators: rows.map((i) => ({
           code: i.code,

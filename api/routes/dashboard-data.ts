@@ -182,7 +182,9 @@ function lruCache<T>(size: number) {
 const ACCESS = { access: { roles: ROLES, sharing: true } } as const;
 
 export const dashboardDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const db = app.store.db;
+  // Read-only routes: served by the read replica when there is one (may lag the primary briefly;
+  // the caches are keyed by the data version read from the same server, so never mislabelled).
+  const db = app.store.readDb;
   const analyses = lruCache<YearAnalysis>(ANALYSIS_CACHE_SIZE);
   const tables = lruCache<FrameworkScoreTable>(TABLE_CACHE_SIZE);
 

@@ -19,6 +19,14 @@ export interface TemporaryPostgres {
   url: string;
   /** Stops the server and deletes its directory; safe to call more than once. */
   stop(): Promise<void>;
+  /** Stops the server (pg_ctl stop -m fast) but keeps its data: a database outage. */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same port after stopServer(), and waits until it accepts connections. */
+  startServer(): Promise<void>;
+  /** The cluster's data directory and server binaries, for tests that set up more (a standby). */
+  readonly dataDir: string;
+  readonly binDir: string;
+  readonly port: number;
 }
 
 /** The bin directory of the newest PostgreSQL server installed by Debian's packages, or null. */
@@ -31,7 +39,7 @@ export function findPostgresBinDir(): string | null {
   return versions[0] ? join(PG_ROOT, versions[0], 'bin') : null;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -57,13 +65,13 @@ function pgCommand(args: readonly string[]): [string, string[]] {
   return ['su', ['postgres', '-s', '/bin/bash', '-c', args.map(shellQuote).join(' ')]];
 }
 
-async function runPg(args: readonly string[]): Promise<string> {
+export async function runPg(args: readonly string[]): Promise<string> {
   const [file, argv] = pgCommand(args);
   const { stdout } = await execFileAsync(file, argv, { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
 }
 
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
+export async function postgresIds(): Promise<{ uid: number; gid: number }> {
   const uid = Number((await execFileAsync('id', ['-u', 'postgres'])).stdout.trim());
   const gid = Number((await execFileAsync('id', ['-g', 'postgres'])).stdout.trim());
   return { uid, gid };
@@ -124,16 +132,22 @@ export async function startTemporaryPostgres(options: { database?: string } = {}
     await runPg([join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     started = true;
     // fsync off: a throwaway cluster, durability buys nothing here.
-    await runPg([
-      join(bin, 'pg_ctl'), '-D', data, '-l', logFile, '-w', '-t', '60',
-      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      'start',
-    ]);
-    await waitUntilReady(bin, port);
+    const startServer = async (): Promise<void> => {
+      await runPg([
+        join(bin, 'pg_ctl'), '-D', data, '-l', logFile, '-w', '-t', '60',
+        '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        'start',
+      ]);
+      await waitUntilReady(bin, port);
+    };
+    const stopServer = async (): Promise<void> => {
+      await runPg([join(bin, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
+    };
+    await startServer();
     if (database !== 'postgres') {
       await execFileAsync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database]);
     }
-    return { url: `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`, stop };
+    return { url: `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`, stop, stopServer, startServer, dataDir: data, binDir: bin, port };
   } catch (error) {
     const log = await readFile(logFile, 'utf8').catch(() => '');
     await stop();
@@ -142,7 +156,7 @@ export async function startTemporaryPostgres(options: { database?: string } = {}
   }
 }
 
-async function waitUntilReady(bin: string, port: number, timeoutMs = 60_000): Promise<void> {
+export async function waitUntilReady(bin: string, port: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
