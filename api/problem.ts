@@ -3,6 +3,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, ThreatLensError } from '../engine/errors.ts';
+import { describeStoreError, isStoreUnavailable } from '../engine/store/availability.ts';
 
 export interface Problem {
   type: string;
@@ -27,13 +28,25 @@ const HTTP_TITLES: Record<number, string> = {
   431: 'Request headers too large',
 };
 
-/** Connection failures that mean "the database is not there right now": answer 503, not 500. */
-const STORE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+export { isStoreUnavailable };
 
-export function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  const message = (error as { message?: string } | null)?.message ?? '';
-  return (code !== undefined && STORE_DOWN_CODES.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
+/** Seconds a client is told to wait (Retry-After) when the database is away; THREATLENS_RETRY_AFTER_SECONDS. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The 503 answer for a database outage, with its Retry-After. `cause` (a pg error) is named by its
+ * code only: never a host, port or SQL in a public answer.
+ */
+export function sendStoreUnavailable(reply: FastifyReply, retryAfterSeconds: number, instance: string, cause?: unknown, note?: string): FastifyReply {
+  const problem: Problem = {
+    type: `${PROBLEM_BASE}TL_STORE_UNAVAILABLE`,
+    title: ERROR_CODES.TL_STORE_UNAVAILABLE.title,
+    status: 503,
+    detail: `the database is not reachable${cause === undefined ? '' : ` (${describeStoreError(cause)})`}${note ? `, ${note}` : ''}; retry in ${retryAfterSeconds} s`,
+    code: 'TL_STORE_UNAVAILABLE',
+    instance,
+  };
+  return reply.status(503).header('retry-after', String(retryAfterSeconds)).type('application/problem+json').send(problem);
 }
 
 /**
@@ -52,9 +65,17 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
   reply.code(status).type('application/problem+json').send(problem);
 }
 
-export function registerProblemHandlers(app: FastifyInstance): void {
+export function registerProblemHandlers(app: FastifyInstance, options: { retryAfterSeconds?: number } = {}): void {
+  const retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let problem: Problem;
+    // A database outage, whatever route met it (a query failing between two health checks).
+    if (isStoreUnavailable(error) || (error instanceof ThreatLensError && error.code === 'TL_STORE_UNAVAILABLE')) {
+      request.log.info({ err: error }, 'database not reachable: answered 503');
+      return error instanceof ThreatLensError
+        ? sendStoreUnavailable(reply, retryAfterSeconds, request.url, undefined, error.message)
+        : sendStoreUnavailable(reply, retryAfterSeconds, request.url, error);
+    }
     if (error instanceof ThreatLensError) {
       problem = {
         type: PROBLEM_BASE + error.code,
@@ -71,15 +92,6 @@ export function registerProblemHandlers(app: FastifyInstance): void {
         status: 400,
         detail: `${error.validationContext ?? 'request'}${error.message.replace(/^(querystring|body|params|headers)/, '')}`,
         code: 'TL_VALIDATION',
-      };
-    } else if (isStoreUnavailable(error)) {
-      reply.header('retry-after', '5');
-      problem = {
-        type: `${PROBLEM_BASE}TL_STORE_UNAVAILABLE`,
-        title: ERROR_CODES.TL_STORE_UNAVAILABLE.title,
-        status: 503,
-        detail: 'The database is not reachable right now; retry in a few seconds.',
-        code: 'TL_STORE_UNAVAILABLE',
       };
     } else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own refusals (body too large, bad JSON, unsupported media type...): one code per status.

@@ -8,9 +8,14 @@
  * on cancel or shutdown. Whatever the handler returns is the job's result; if it throws, the job
  * fails with the message, and the handler must not have written anything partial (the training
  * handler registers its model in one transaction at its end).
+ *
+ * A database outage never ends the process: polling logs it once and keeps polling until the
+ * database answers again; a progress report that cannot be written is skipped (the job goes on);
+ * a job's final state (done or failed) is retried until it is written or the runner stops.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { describeStoreError, isStoreUnavailable } from '../engine/store/availability.ts';
 import type { Store } from '../engine/store/database.ts';
 import {
   claimNextJob,
@@ -40,6 +45,9 @@ export interface JobRunnerOptions {
   readonly log?: (message: string) => void;
 }
 
+/** How long a finished job's outcome is retried through a database outage before the runner gives up on it. */
+const RECORD_RETRY_MS = 5 * 60_000;
+
 export class CancelledError extends Error {
   constructor() {
     super('cancelled on request');
@@ -55,6 +63,8 @@ export class JobRunner {
   private running: Promise<void> | undefined;
   private current: AbortController | undefined;
   private stopped = true;
+  /** Set while the database is unreachable, so that an outage is logged once, not on every poll. */
+  private storeDownSince: number | undefined;
 
   constructor(private readonly options: JobRunnerOptions) {
     this.pollMs = options.pollMs ?? 1_000;
@@ -104,10 +114,44 @@ export class JobRunner {
       while (!this.stopped && (await this.runOne())) {
         // keep going while there is work
       }
+      this.storeReachable();
     } catch (error) {
-      this.options.log?.(`job runner: ${error instanceof Error ? error.message : String(error)}`);
+      if (isStoreUnavailable(error)) this.storeUnreachable(error);
+      else this.options.log?.(`job runner: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!this.stopped) this.schedule(this.pollMs);
+  }
+
+  private storeUnreachable(error: unknown): void {
+    if (this.storeDownSince !== undefined) return;
+    this.storeDownSince = Date.now();
+    this.options.log?.(`job runner: the database is not reachable (${describeStoreError(error)}); polling again every ${this.pollMs} ms`);
+  }
+
+  private storeReachable(): void {
+    if (this.storeDownSince === undefined) return;
+    this.options.log?.(`job runner: the database is reachable again after ${((Date.now() - this.storeDownSince) / 1000).toFixed(1)} s`);
+    this.storeDownSince = undefined;
+  }
+
+  /**
+   * Writes a job's final state, retrying through a database outage (every pollMs) so that a job
+   * that finished during one does not stay "running"; gives up when the runner stops (the next
+   * runner's start marks it interrupted) or after `RECORD_RETRY_MS`.
+   */
+  private async recordOutcome(write: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + RECORD_RETRY_MS;
+    for (;;) {
+      try {
+        await write();
+        this.storeReachable();
+        return;
+      } catch (error) {
+        if (!isStoreUnavailable(error) || this.stopped || Date.now() > deadline) throw error;
+        this.storeUnreachable(error);
+        await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+      }
+    }
   }
 
   /** Claims and runs one job; returns false when the queue was empty. */
@@ -123,7 +167,15 @@ export class JobRunner {
       const now = Date.now();
       if (now - lastWrite < this.progressEveryMs && update.percent < 100) return controller.signal.aborted;
       lastWrite = now;
-      const { cancelRequested } = await reportJobProgress(store.db, job.id, update);
+      let cancelRequested: boolean;
+      try {
+        ({ cancelRequested } = await reportJobProgress(store.db, job.id, update));
+      } catch (error) {
+        // A progress row is not worth failing a job for: skip it while the database is away.
+        if (!isStoreUnavailable(error)) throw error;
+        this.storeUnreachable(error);
+        return controller.signal.aborted;
+      }
       if (cancelRequested && !controller.signal.aborted) controller.abort(new CancelledError());
       return cancelRequested;
     };
@@ -139,12 +191,12 @@ export class JobRunner {
     try {
       const result = await handler(job, { store, signal: controller.signal, progress });
       if (controller.signal.aborted) throw controller.signal.reason;
-      await finishJob(store.db, job.id, result);
+      await this.recordOutcome(() => finishJob(store.db, job.id, result));
       this.options.log?.(`job ${job.id} (${job.kind} ${job.model_name ?? ''}) succeeded`);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       const message = reason instanceof Error ? reason.message : String(reason);
-      await failJob(store.db, job.id, message, reason instanceof CancelledError ? 'cancelled' : 'failed');
+      await this.recordOutcome(() => failJob(store.db, job.id, message, reason instanceof CancelledError ? 'cancelled' : 'failed'));
       this.options.log?.(`job ${job.id} (${job.kind} ${job.model_name ?? ''}) ${reason instanceof CancelledError ? 'cancelled' : 'failed'}: ${message}`);
     } finally {
       clearInterval(cancelWatch);
