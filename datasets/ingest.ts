@@ -86,7 +86,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   const fixedPeriod = options.period === undefined ? undefined : parsePeriod(options.period);
   if (fixedPeriod === null) throw new ThreatLensError('TL_BAD_OPTION', `period "${options.period}" is not a year, quarter or month such as 2023`);
   const sha256 = await sha256File(path);
-  const existing = await findBatchBySha256(db, sha256);
+  const existing = await findBatchBySha256(db, sha256, owner);
   if (existing) {
     return {
       batchId: null,

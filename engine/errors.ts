@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   TL_MODEL_NO_ROLLBACK: { status: 409, title: 'No earlier production version to roll back to' },
   TL_MODEL_CORRUPT: { status: 500, title: 'Stored model artifact failed its integrity check' },
   TL_RENDERER_UNAVAILABLE: { status: 503, title: 'PDF renderer unavailable' },
+  TL_UPLOAD_TOO_LARGE: { status: 413, title: 'Upload too large' },
+  TL_DISK_FULL: { status: 507, title: 'Insufficient storage' },
+  TL_INSUFFICIENT_MEMORY: { status: 503, title: 'Not enough memory' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

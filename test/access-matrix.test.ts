@@ -32,6 +32,7 @@ const EXPECTED_ROLES: Record<string, readonly Role[] | 'public'> = {
   'GET /v1/observations': ['analyst', 'data_scientist'],
   'GET /v1/quality': ['analyst', 'data_scientist'],
   'POST /v1/assessments': ['analyst'],
+  'POST /v1/ingest': ['analyst', 'admin'],
   'GET /v1/assessments/:id': ['analyst', 'oversight'],
   'GET /v1/audit': ['oversight'],
   'GET /v1/audit/export': ['oversight'],

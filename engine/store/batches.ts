@@ -38,8 +38,9 @@ export interface BatchCounts {
 
 export type ChunkWriter = (chunk: readonly ParsedObservation[]) => Promise<void>;
 
-export async function findBatchBySha256(db: Kysely<Database>, sha256: string): Promise<IngestionBatch | undefined> {
-  return db.selectFrom('ingestion_batches').selectAll().where('sha256', '=', sha256).executeTakeFirst();
+/** The owner's batch holding exactly this file, if any (another agency's files are never looked at). */
+export async function findBatchBySha256(db: Kysely<Database>, sha256: string, ownerAgency: string): Promise<IngestionBatch | undefined> {
+  return db.selectFrom('ingestion_batches').selectAll().where('sha256', '=', sha256).where('owner_agency', '=', ownerAgency).executeTakeFirst();
 }
 
 /**
