@@ -10,6 +10,7 @@ import type { Store } from '../engine/store/database.ts';
 import { JobRunner } from '../models/job-runner.ts';
 import { TRAIN_JOB_KIND, trainingJobHandler } from '../models/training-job.ts';
 import { registerAccessControl, type AccessOptions } from './auth/plugin.ts';
+import { loadSheddingFromEnv, registerLoadShedding, type LoadSheddingOptions } from './load-shedding.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { anomalyRoutes } from './routes/anomalies.ts';
@@ -21,18 +22,26 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { dashboardDataRoutes } from './routes/dashboard-data.ts';
 import { frameworkRoutes } from './routes/frameworks.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
 import { observationRoutes } from './routes/observations.ts';
 import { qualityRoutes } from './routes/quality.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { riskScoreRoutes } from './routes/risk-scores.ts';
 import { ProblemSchema } from './schemas.ts';
+import { ReadCache } from './read-cache.ts';
+import { AssessmentComputer } from './compute/assessments.ts';
+import { listenForDataChanges, type DataChangeSubscription } from '../engine/store/changes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     /** The in-process job runner (training), when this process runs jobs. */
     jobRunner: JobRunner | undefined;
+    /** Data versions and serialised answers of the read routes (api/read-cache.ts). */
+    readCache: ReadCache;
+    /** Assessments computed in worker threads, inputs and results reused per data version. */
+    assessmentComputer: AssessmentComputer;
   }
 }
 
@@ -47,6 +56,14 @@ export interface AppOptions {
   readonly trustProxy?: FastifyServerOptions['trustProxy'];
   /** Run queued jobs (training) in this process, in worker threads (default false; the server turns it on). */
   readonly jobs?: boolean;
+  /** 503 + Retry-After while the database is down or the process overloaded (api/load-shedding.ts); default from the environment. */
+  readonly loadShedding?: LoadSheddingOptions;
+  /**
+   * How long a data version is trusted before it is read again (default 0: every request reads
+   * it). The server sets 1 s (THREATLENS_VERSION_TTL_MS) and listens for change notifications
+   * from every process, which drop remembered versions at once.
+   */
+  readonly versionTtlMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -66,13 +83,28 @@ export async function buildApp(options: AppOptions) {
     ? new JobRunner({ store: options.store, handlers: { [TRAIN_JOB_KIND]: trainingJobHandler }, log: (line) => app.log.warn(line) })
     : undefined;
   app.decorate('jobRunner', runner);
+  const readCache = new ReadCache(() => options.store.readDb, { versionTtlMs: options.versionTtlMs ?? 0 });
+  app.decorate('readCache', readCache);
+  const assessmentComputer = new AssessmentComputer(options.store.readDb === options.store.db ? readCache : null, computeThreadsFromEnv());
+  app.decorate('assessmentComputer', assessmentComputer);
+  app.addHook('onClose', () => assessmentComputer.close());
+  if (readCache.versionTtlMs > 0) {
+    let changes: DataChangeSubscription | undefined;
+    app.addHook('onReady', async () => {
+      changes = await listenForDataChanges(options.store, () => readCache.invalidate(), (line) => app.log.warn(line));
+    });
+    app.addHook('onClose', async () => changes?.close());
+  }
   if (runner) {
     app.addHook('onReady', () => runner.start());
     // Before the store closes: a job in hand is stopped and marked failed (interrupted), never half-registered.
     app.addHook('onClose', () => runner.stop());
   }
   app.addSchema(ProblemSchema);
-  registerProblemHandlers(app);
+  const loadShedding = options.loadShedding ?? loadSheddingFromEnv();
+  registerProblemHandlers(app, { retryAfterSeconds: loadShedding.retryAfterSeconds });
+  // Before access control and routes: a shed request costs no credential check.
+  await registerLoadShedding(app, options.store, loadShedding);
   // Before any route: it checks each route's access declaration as the route is added.
   await registerAccessControl(app, options.store, options.access ?? {});
 
@@ -111,6 +143,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(healthRoutes);
   await app.register(catalogueRoutes);
   await app.register(observationRoutes);
+  await app.register(ingestRoutes);
   await app.register(riskScoreRoutes);
   await app.register(frameworkRoutes);
   await app.register(qualityRoutes);
@@ -127,3 +160,11 @@ export async function buildApp(options: AppOptions) {
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** THREATLENS_COMPUTE_THREADS: worker threads for assessments (default: the cores less one, at least 1). */
+function computeThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): { threads?: number } {
+  if (!env.THREATLENS_COMPUTE_THREADS) return {};
+  const threads = Number(env.THREATLENS_COMPUTE_THREADS);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`THREATLENS_COMPUTE_THREADS must be a whole number from 1 to 256; got "${env.THREATLENS_COMPUTE_THREADS}"`);
+  return { threads };
+}

@@ -11,6 +11,7 @@ import { openStore, storeOptionsFromEnv, type Store, type StoreOptions } from '.
 import type { Role } from '../engine/access/roles.ts';
 import { buildApp, DEFAULT_BODY_LIMIT, type App } from './app.ts';
 import { accessOptionsFromEnv, DEMO_AGENCY } from './auth/plugin.ts';
+import { loadSheddingFromEnv, SERVE_MAX_EVENT_LOOP_DELAY_MS } from './load-shedding.ts';
 
 export interface ServeOptions {
   readonly port: number;
@@ -67,6 +68,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     ...trustProxyFromEnv(),
     // Training jobs run here, in worker threads (THREATLENS_JOBS=off for API-only processes).
     jobs: process.env.THREATLENS_JOBS !== 'off',
+    // 503 + Retry-After when the event loop lags over 1 s (THREATLENS_MAX_EVENT_LOOP_DELAY_MS) or the database is down.
+    loadShedding: loadSheddingFromEnv(process.env, { maxEventLoopDelayMs: SERVE_MAX_EVENT_LOOP_DELAY_MS }),
+    // Dashboard reads trust a data version this long; change notifications from any process drop it sooner.
+    versionTtlMs: versionTtlFromEnv(),
   });
   await app.listen({ port: options.port, host: options.host });
   // The port actually bound (options.port may be 0: any free port).
@@ -107,6 +112,14 @@ function trustProxyFromEnv(env: NodeJS.ProcessEnv = process.env): { trustProxy?:
   if (!value) return {};
   if (value === 'true') return { trustProxy: true };
   return { trustProxy: value.split(',').map((s) => s.trim()).filter(Boolean) };
+}
+
+/** THREATLENS_VERSION_TTL_MS: how long a data version is trusted without re-reading it (default 1000; 0 re-reads it per request). */
+function versionTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  if (env.THREATLENS_VERSION_TTL_MS === undefined || env.THREATLENS_VERSION_TTL_MS === '') return 1000;
+  const ms = Number(env.THREATLENS_VERSION_TTL_MS);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) throw new Error(`THREATLENS_VERSION_TTL_MS must be a whole number of milliseconds from 0 to 60000; got "${env.THREATLENS_VERSION_TTL_MS}"`);
+  return ms;
 }
 
 /** THREATLENS_BODY_LIMIT: the largest request body in bytes (default 256 KiB). */

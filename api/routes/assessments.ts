@@ -46,6 +46,7 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           auditDetails: { route: 'POST /v1/assessments', ...(requestedBy !== undefined ? { statedRequester: requestedBy } : {}) },
         },
         request.dataScope,
+        app.assessmentComputer,
       );
       // createAssessment wrote the audit entry (assessment.create, with its batches) with the assessment.
       markAudited(request);

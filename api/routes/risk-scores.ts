@@ -31,10 +31,8 @@ import type { Database } from '../../engine/store/schema.ts';
 import { batchVisible } from '../../engine/store/visibility.ts';
 import { noteRead } from '../auth/plugin.ts';
 import { builtinFramework } from '../frameworks.ts';
+import { scopeKey } from '../read-cache.ts';
 import { FrameworkScoresSchema, problemResponses, RiskScoreQuerySchema, RiskScoresSchema } from '../schemas.ts';
-
-/** Tables kept; a dashboard asks for a handful of (framework, year) pairs. */
-const TABLE_CACHE_SIZE = 64;
 
 interface ScopedComposite {
   readonly years: readonly number[];
@@ -57,22 +55,8 @@ async function scopedComposite(db: Kysely<Database>, scope: DataScope, year: num
 }
 
 export const riskScoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const tables = new Map<string, Promise<FrameworkScoreTable>>();
-  const composites = new Map<string, Promise<ScopedComposite & { year: number | undefined }>>();
-
-  const remember = <T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> => {
-    let entry = cache.get(key);
-    if (!entry) {
-      entry = make();
-      entry.catch(() => cache.delete(key));
-      cache.set(key, entry);
-      if (cache.size > TABLE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    }
-    return entry;
-  };
-
   const hasSyntheticData = async (scope: DataScope) =>
-    (await app.store.db
+    (await app.store.readDb
       .selectFrom('ingestion_batches')
       .select('id')
       .where('synthetic', '=', true)
@@ -97,48 +81,73 @@ export const riskScoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { roles: ROLES, sharing: true } },
     },
     async (request, reply) => {
-      const db = app.store.db;
       const scope = request.dataScope;
-      const { framework: frameworkId, year: requestedYear } = request.query;
-      if (frameworkId !== undefined) {
-        if (requestedYear === undefined) throw new ThreatLensError('TL_BAD_OPTION', 'year is required with framework, e.g. ?framework=osce-threat-demo&year=2022');
-        const framework = await builtinFramework(app.store, frameworkId);
-        const version = (await dataVersion(db, scope)).version;
-        // The version hashes the batches visible in this scope: scopes that see the same batches share a table, others never do.
-        const etag = `"${frameworkParamsHash(framework)}-${version}-${requestedYear}"`;
-        reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'authorization, x-api-key, x-purpose');
-        const computed = await remember(tables, etag, () => frameworkScoreTable(db, framework, requestedYear, scope));
-        noteRead(request, { batches: computed.inputBatches });
-        if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-        const node = request.query.node === 'overall' ? computed.roots[0]! : request.query.node;
-        if (!computed.nodes.includes(node)) {
-          throw new ThreatLensError('TL_BAD_OPTION', `node "${node}" is not in framework ${framework.id}; choose one of ${computed.nodes.join(', ')}`);
-        }
-        return {
-          framework: computed.framework,
-          year: computed.year,
-          node,
-          dataVersion: computed.dataVersion,
-          synthetic: await hasSyntheticData(scope),
-          availableNodes: [...computed.nodes],
-          scores: computed.rows.map((r) => ({ entity: r.entity, name: r.name, subregion: r.subregion, score: r.scores[node] ?? null, rank: r.rank, band: r.band, nodes: r.scores })),
-        };
+      const { framework: frameworkId, year: requestedYear, node } = request.query;
+      if (frameworkId !== undefined && requestedYear === undefined) {
+        throw new ThreatLensError('TL_BAD_OPTION', 'year is required with framework, e.g. ?framework=osce-threat-demo&year=2022');
       }
+      // The dashboards poll this route: its answer is serialised once per (scope's data version,
+      // query) and sent as bytes with a hash ETag, so a read costs a lookup (api/read-cache.ts).
+      const version = await app.readCache.dataVersion(scope);
+      const key = `risk-scores|${scopeKey(scope)}|${version.version}|${frameworkId ?? ''}|${requestedYear ?? 'latest'}|${node}`;
+      const answer = await app.readCache.response(key, async () => {
+        const built = frameworkId !== undefined ? await frameworkAnswer(frameworkId, requestedYear!, node, scope, version.version) : await compositeAnswer(requestedYear, node, scope, version.version);
+        return { body: reply.serialize(built.payload), batches: built.batches, cacheable: built.cacheable };
+      });
+      noteRead(request, { batches: answer.batches });
+      reply.header('etag', answer.etag).header('cache-control', 'private, no-cache').header('vary', 'authorization, x-api-key, x-purpose');
+      if (request.headers['if-none-match'] === answer.etag) return reply.code(304).send(null);
+      return reply.type('application/json; charset=utf-8').send(answer.body);
+    },
+  );
 
-      const node = request.query.node;
-      if (scope.kind === 'public') {
-        // The published scores, stored by refreshRiskScores from public batches.
-        const [years, nodes] = await Promise.all([scoredYears(db, SIMPLE_COMPOSITE_METHOD), scoreNodes(db, SIMPLE_COMPOSITE_METHOD)]);
-        const year = requestedYear ?? years[years.length - 1];
-        checkYear(year, years);
-        if (!nodes.includes(node)) throw new ThreatLensError('TL_BAD_OPTION', `node "${node}" is not scored; choose one of ${nodes.join(', ')}`);
-        const rows = await getRiskScores(db, SIMPLE_COMPOSITE_METHOD, year, node);
-        return {
+  interface BuiltAnswer {
+    readonly payload: unknown;
+    readonly batches: readonly number[];
+    /** False when the answer may not match the data version it would be remembered under. */
+    readonly cacheable: boolean;
+  }
+
+  async function frameworkAnswer(frameworkId: string, year: number, node: string, scope: DataScope, version: string): Promise<BuiltAnswer> {
+    const db = app.store.readDb;
+    const framework = await builtinFramework(app.store, frameworkId);
+    const computed = await frameworkScoreTable(db, framework, year, scope);
+    const root = node === 'overall' ? computed.roots[0]! : node;
+    if (!computed.nodes.includes(root)) {
+      throw new ThreatLensError('TL_BAD_OPTION', `node "${root}" is not in framework ${framework.id}; choose one of ${computed.nodes.join(', ')}`);
+    }
+    return {
+      payload: {
+        framework: computed.framework,
+        year: computed.year,
+        node: root,
+        dataVersion: computed.dataVersion,
+        synthetic: await hasSyntheticData(scope),
+        availableNodes: [...computed.nodes],
+        scores: computed.rows.map((r) => ({ entity: r.entity, name: r.name, subregion: r.subregion, score: r.scores[root] ?? null, rank: r.rank, band: r.band, nodes: r.scores })),
+      },
+      batches: computed.inputBatches,
+      cacheable: computed.dataVersion === version,
+    };
+  }
+
+  async function compositeAnswer(requestedYear: number | undefined, node: string, scope: DataScope, version: string): Promise<BuiltAnswer> {
+    const db = app.store.readDb;
+    if (scope.kind === 'public') {
+      // The published scores, stored by refreshRiskScores from public batches.
+      const [years, nodes] = await Promise.all([scoredYears(db, SIMPLE_COMPOSITE_METHOD), scoreNodes(db, SIMPLE_COMPOSITE_METHOD)]);
+      const year = requestedYear ?? years[years.length - 1];
+      checkYear(year, years);
+      if (!nodes.includes(node)) throw new ThreatLensError('TL_BAD_OPTION', `node "${node}" is not scored; choose one of ${nodes.join(', ')}`);
+      const rows = await getRiskScores(db, SIMPLE_COMPOSITE_METHOD, year, node);
+      const storedVersion = rows[0]?.data_version ?? '';
+      return {
+        payload: {
           method: SIMPLE_COMPOSITE_METHOD,
           methodVersion: SIMPLE_COMPOSITE_VERSION,
           year,
           node,
-          dataVersion: rows[0]?.data_version ?? '',
+          dataVersion: storedVersion,
           synthetic: await hasSyntheticData(scope),
           availableYears: years,
           availableNodes: nodes,
@@ -150,21 +159,24 @@ export const riskScoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
             rank: r.rank,
             indicatorsUsed: r.indicators_used,
           })),
-        };
-      }
+        },
+        batches: [],
+        // Between an ingestion and the refresh of the stored scores they lag the data version.
+        cacheable: storedVersion === version,
+      };
+    }
 
-      const version = (await dataVersion(db, scope)).version;
-      const composite = await remember(composites, `${version}:${requestedYear ?? 'latest'}`, () => scopedComposite(db, scope, requestedYear));
-      checkYear(composite.year, composite.years);
-      const year = composite.year!;
-      noteRead(request, { batches: composite.batchIds });
-      const nodes = [...new Set(composite.scores.map((s) => s.node))].sort();
-      if (!nodes.includes(node)) throw new ThreatLensError('TL_BAD_OPTION', `node "${node}" is not scored; choose one of ${nodes.join(', ')}`);
-      const entities = new Map((await listEntities(db, { osceStatus: 'participating' })).map((e) => [e.code, e]));
-      const rows = composite.scores
-        .filter((s) => s.node === node)
-        .sort((a, b) => (a.rank ?? 1_000_000) - (b.rank ?? 1_000_000) || (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0));
-      return {
+    const composite = await scopedComposite(db, scope, requestedYear);
+    checkYear(composite.year, composite.years);
+    const year = composite.year!;
+    const nodes = [...new Set(composite.scores.map((s) => s.node))].sort();
+    if (!nodes.includes(node)) throw new ThreatLensError('TL_BAD_OPTION', `node "${node}" is not scored; choose one of ${nodes.join(', ')}`);
+    const entities = new Map((await listEntities(db, { osceStatus: 'participating' })).map((e) => [e.code, e]));
+    const rows = composite.scores
+      .filter((s) => s.node === node)
+      .sort((a, b) => (a.rank ?? 1_000_000) - (b.rank ?? 1_000_000) || (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0));
+    return {
+      payload: {
         method: SIMPLE_COMPOSITE_METHOD,
         methodVersion: SIMPLE_COMPOSITE_VERSION,
         year,
@@ -181,9 +193,12 @@ export const riskScoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
           rank: r.rank,
           indicatorsUsed: r.indicatorsUsed,
         })),
-      };
-    },
-  );
+      },
+      batches: composite.batchIds,
+      // Computed from a fresh read of the data, which may be newer than the version read first.
+      cacheable: true,
+    };
+  }
 };
 
 function checkYear(year: number | undefined, years: readonly number[]): asserts year is number {

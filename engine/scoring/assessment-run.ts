@@ -74,17 +74,45 @@ export interface AssessmentRequest extends AssessmentOptions {
  * Computes an assessment from the batches `scope` may use (default all: the operator) and stores
  * it with its provenance and input batches; returns the stored record.
  */
-export async function createAssessment(db: Kysely<Database>, framework: Framework, request: AssessmentRequest, scope: DataScope = ALL_DATA): Promise<StoredAssessment> {
+export type LoadedAssessmentContext = Awaited<ReturnType<typeof loadAssessmentContext>>;
+
+/**
+ * How createAssessment gets its inputs and runs the computation. The default reads everything and
+ * computes in this thread (the CLI, reports); the API (api/compute/assessments.ts) reuses contexts
+ * and results per data version and computes in worker threads, off the event loop.
+ */
+export interface AssessmentCompute {
+  /** The data version of `scope` (read, or remembered by the caller). */
+  dataVersion(db: Kysely<Database>, scope: DataScope): Promise<{ version: string }>;
+  /** The inputs of an assessment; `version` is the data version they must belong to. */
+  loadContext(db: Kysely<Database>, framework: Framework, year: number, trendYears: number | undefined, scope: DataScope, version: string): Promise<LoadedAssessmentContext>;
+  /** The computation: deterministic for the same context and options (seeded). */
+  assess(context: AssessmentContext, options: AssessmentOptions, version: string): Promise<AssessmentResult>;
+}
+
+export const IN_THREAD_COMPUTE: AssessmentCompute = {
+  dataVersion: (db, scope) => dataVersion(db, scope),
+  loadContext: (db, framework, year, trendYears, scope) => loadAssessmentContext(db, framework, year, trendYears, scope),
+  assess: async (context, options) => assess(context, options),
+};
+
+export async function createAssessment(
+  db: Kysely<Database>,
+  framework: Framework,
+  request: AssessmentRequest,
+  scope: DataScope = ALL_DATA,
+  compute: AssessmentCompute = IN_THREAD_COMPUTE,
+): Promise<StoredAssessment> {
   if (request.entity !== undefined && !OSCE_PARTICIPATING_ISO3.includes(request.entity)) {
     throw new ThreatLensError('TL_BAD_OPTION', `entity "${request.entity}" is not one of the 57 OSCE participating states (ISO3 codes, e.g. ALB)`);
   }
-  const { context, batches, inputBatches } = await loadAssessmentContext(db, framework, request.year, request.trendYears, scope);
+  const version = await compute.dataVersion(db, scope);
+  const { context, batches, inputBatches } = await compute.loadContext(db, framework, request.year, request.trendYears, scope, version.version);
   if (!context.panel.values.some((v) => !Number.isNaN(v))) {
     throw new ThreatLensError('TL_NO_SCORES', `no data for framework ${framework.id} up to ${request.year}: ingest its indicators first (GET /v1/frameworks lists them)`);
   }
   const { requestedBy, purpose, requestedAgency, requestedRole, auditDetails, ...options } = request;
-  const result = assess(context, options);
-  const version = await dataVersion(db, scope);
+  const result = await compute.assess(context, options, version.version);
   const used = [...new Map([...batches.values()].flat().map((b) => [b.batchId, { id: b.batchId, sha256: b.sha256, grade: `${b.source}${b.information}`, scheme: b.scheme }])).values()].sort((a, b) => a.id - b.id);
   const paramsHash = frameworkParamsHash(framework);
   const anomalies = await anomalyFlagsFor(db, version.version, scope, request.entity, request.year);

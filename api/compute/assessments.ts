@@ -1,0 +1,105 @@
+/**
+ * How the API computes assessments (issue 9: heavy work never on the event loop):
+ * - the Monte Carlo, Sobol and trend computation runs in a pool of worker threads (piscina);
+ * - the inputs of an assessment (the panel and grades of a framework, year and scope) are read
+ *   once per data version and reused;
+ * - a computation is deterministic (seeded): the result for the same inputs and options is
+ *   computed once per data version and shared, however many analysts ask at the same time.
+ * Every request still stores its own assessment, with its requester, purpose and audit entry.
+ */
+import { availableParallelism } from 'node:os';
+import type { Kysely } from 'kysely';
+import { Piscina } from 'piscina';
+import type { DataScope } from '../../engine/access/roles.ts';
+import type { AssessmentContext, AssessmentOptions, AssessmentResult } from '../../engine/scoring/assessment.ts';
+import { frameworkParamsHash, loadAssessmentContext, type AssessmentCompute, type LoadedAssessmentContext } from '../../engine/scoring/assessment-run.ts';
+import type { Framework } from '../../engine/scoring/framework.ts';
+import { dataVersion } from '../../engine/store/observations.ts';
+import type { Database } from '../../engine/store/schema.ts';
+import type { ReadCache } from '../read-cache.ts';
+import type { AssessTaskInput } from './tasks.ts';
+
+export interface AssessmentComputerOptions {
+  /** Worker threads (default: the cores less one for the event loop, at least 1; THREATLENS_COMPUTE_THREADS). */
+  readonly threads?: number;
+  /** Contexts and results remembered (each; oldest dropped first). */
+  readonly maxEntries?: number;
+}
+
+export class AssessmentComputer implements AssessmentCompute {
+  /** Started on the first assessment: most processes (tests, CLI) never need the threads. */
+  private pool: Piscina<AssessTaskInput, AssessmentResult> | undefined;
+  private readonly threads: number;
+  private readonly contexts = new Map<string, Promise<LoadedAssessmentContext>>();
+  private readonly results = new Map<string, Promise<AssessmentResult>>();
+  private readonly maxEntries: number;
+  /** Framework parameter hashes by framework object (hashing is not free). */
+  private readonly paramsHashes = new WeakMap<Framework, string>();
+
+  /**
+   * `versions`: where data versions are remembered, when they are read from the database the
+   * assessments read (null with a read replica: the versions of the replica may lag the primary).
+   */
+  constructor(
+    private readonly versions: ReadCache | null,
+    options: AssessmentComputerOptions = {},
+  ) {
+    this.threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+    this.maxEntries = options.maxEntries ?? 64;
+  }
+
+  dataVersion(db: Kysely<Database>, scope: DataScope): Promise<{ version: string }> {
+    return this.versions ? this.versions.dataVersion(scope) : dataVersion(db, scope);
+  }
+
+  loadContext(db: Kysely<Database>, framework: Framework, year: number, trendYears: number | undefined, scope: DataScope, version: string): Promise<LoadedAssessmentContext> {
+    // The version hashes the batches the scope may see: scopes that see the same batches share inputs.
+    const key = `${this.paramsHash(framework)}|${version}|${year}|${trendYears ?? ''}`;
+    return this.remember(this.contexts, key, async () => {
+      const loaded = await loadAssessmentContext(db, framework, year, trendYears, scope);
+      // Data that changed while it was read belongs to another version: use it, do not remember it.
+      if ((await dataVersion(db, scope)).version !== version) this.contexts.delete(key);
+      return loaded;
+    });
+  }
+
+  assess(context: AssessmentContext, options: AssessmentOptions, version: string): Promise<AssessmentResult> {
+    const { year, entity, seed, runs, weightNoise, trendYears, sensitivityN } = options;
+    const key = `${this.paramsHash(context.framework)}|${version}|${JSON.stringify([year, entity, seed, runs, weightNoise, trendYears, sensitivityN])}`;
+    this.pool ??= new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
+    const pool = this.pool;
+    return this.remember(this.results, key, () => pool.run({ context, options }));
+  }
+
+  /** Computations waiting for a free worker thread. */
+  get queued(): number {
+    return this.pool?.queueSize ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = undefined;
+  }
+
+  private paramsHash(framework: Framework): string {
+    let hash = this.paramsHashes.get(framework);
+    if (hash === undefined) {
+      hash = frameworkParamsHash(framework);
+      this.paramsHashes.set(framework, hash);
+    }
+    return hash;
+  }
+
+  private remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+    let entry = cache.get(key);
+    if (!entry) {
+      entry = make();
+      cache.set(key, entry);
+      entry.catch(() => {
+        if (cache.get(key) === entry) cache.delete(key);
+      });
+      if (cache.size > this.maxEntries) cache.delete(cache.keys().next().value!);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * What makes a dashboard read cheap: the data version of each scope and the serialised answers
+ * of the read routes, remembered in this process and dropped the moment any process changes the
+ * data (engine/store/changes.ts: the triggers of migration 0006 notify at commit).
+ *
+ * Nothing here is state that two API processes could disagree on for long: every answer is
+ * derived from the database and keyed by the data version it was computed from, so remembering
+ * answers is always exact. Data versions are re-read on every request unless `versionTtlMs` > 0
+ * (the server sets 1 s): then a version is trusted that long, and a change notification from
+ * any process drops it at once; a missed notification (the listening connection was down, a
+ * replica had not yet replayed the change) delays what a reader sees by at most the TTL.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DataScope } from '../engine/access/roles.ts';
+import { dataVersion } from '../engine/store/observations.ts';
+import type { Database } from '../engine/store/schema.ts';
+
+export type DataVersionInfo = Awaited<ReturnType<typeof dataVersion>>;
+
+export function scopeKey(scope: DataScope): string {
+  return scope.kind === 'agency' ? `agency:${scope.agency}` : scope.kind;
+}
+
+export interface ReadCacheOptions {
+  /** How long a data version is trusted without re-reading it (default 0: re-read on every request). */
+  readonly versionTtlMs?: number;
+  /** Serialised answers kept (default 256). */
+  readonly maxResponses?: number;
+}
+
+export interface CachedResponse {
+  readonly body: Buffer;
+  /** A strong validator: the hash of the body. */
+  readonly etag: string;
+  /** What the answer was computed from, for the audit of restricted reads. */
+  readonly batches: readonly number[];
+}
+
+export class ReadCache {
+  private readonly versions = new Map<string, { value: Promise<DataVersionInfo>; readAt: number }>();
+  private readonly responses = new Map<string, Promise<CachedResponse & { cacheable: boolean }>>();
+  readonly versionTtlMs: number;
+  private readonly maxResponses: number;
+
+  constructor(
+    private readonly db: () => Kysely<Database>,
+    options: ReadCacheOptions = {},
+  ) {
+    this.versionTtlMs = options.versionTtlMs ?? 0;
+    this.maxResponses = options.maxResponses ?? 256;
+  }
+
+  /** Something changed (or may have): forget everything. */
+  invalidate(): void {
+    this.versions.clear();
+    this.responses.clear();
+  }
+
+  /** The data version of what `scope` may see (the hash of its visible batches). */
+  dataVersion(scope: DataScope): Promise<DataVersionInfo> {
+    if (this.versionTtlMs <= 0) return dataVersion(this.db(), scope);
+    const key = scopeKey(scope);
+    const now = Date.now();
+    const entry = this.versions.get(key);
+    if (entry && now - entry.readAt < this.versionTtlMs) return entry.value;
+    const value = dataVersion(this.db(), scope);
+    this.versions.set(key, { value, readAt: now });
+    // A failed read is not remembered (the database may be back on the next request).
+    value.catch(() => {
+      if (this.versions.get(key)?.value === value) this.versions.delete(key);
+    });
+    return value;
+  }
+
+  /**
+   * The serialised answer under `key`, which must name the data version it was computed from:
+   * made once by `make` however many requests ask for it at the same time, and remembered unless
+   * `make` says it is not cacheable (computed from something newer than the version, or older).
+   */
+  response(key: string, make: () => Promise<{ body: string | Buffer | ArrayBuffer; batches: readonly number[]; cacheable?: boolean }>): Promise<CachedResponse> {
+    const existing = this.responses.get(key);
+    if (existing) return existing;
+    const made = make().then(({ body, batches, cacheable = true }) => {
+      const buffer = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
+      return { body: buffer, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"`, batches, cacheable };
+    });
+    this.responses.set(key, made);
+    made.then(
+      ({ cacheable }) => {
+        if (!cacheable && this.responses.get(key) === made) this.responses.delete(key);
+      },
+      () => {
+        if (this.responses.get(key) === made) this.responses.delete(key);
+      },
+    );
+    if (this.responses.size > this.maxResponses) this.responses.delete(this.responses.keys().next().value!);
+    return made;
+  }
+}
