@@ -1,199 +1,55 @@
 /**
  * Load benchmark (`npm run bench:load`): a production-mode ThreatLens server (api/server.ts
- * `serve`, logging at warn, a throwaway PGlite store with the demo data) and, in the same run, a
- * bare Fastify server answering a constant JSON of the same size as the dashboard read, both on
- * loopback in child processes, driven by autocannon from this process. Prints requests/s,
- * p50/p99 latency and the event-loop delay measured inside the server process, beside the
- * targets of issue 9. Options: --duration <s> per phase (default 10), --connections <n> (50).
+ * `serve`: logging at warn, load shedding on, data versions trusted 1 s with change
+ * notifications) on a throwaway store with the demo data and, in the same run, a bare Fastify
+ * server answering a constant JSON of the same size as the dashboard read, both on loopback in
+ * child processes (bench/load-support.ts), driven by autocannon from this process. Prints
+ * requests/s, p50/p99 latency and the event-loop delay measured inside the server process, beside
+ * the targets of issue 9.
+ *
+ * Phases: bare Fastify; dashboard reads (one year of framework scores, 57 states); the mixed
+ * load (per 100 requests: 90 reads over five years, 9 assessments, 1 ingestion of a new CSV of
+ * the agency's own data), after a warm-up of the same mix; the same mix where every ingestion is
+ * public (each changes the data version, so nothing computed before can be reused); and "cold"
+ * assessments, each with a seed never asked before (nothing to reuse), beside a stream
+ * of reads, to show what the worker threads cost the dashboards.
+ *
+ * Options: --duration <s> per phase (default 10), --connections <n> (50), --store
+ * postgres|pglite (default postgres when Debian's server is installed: a temporary cluster, or a
+ * fresh database on DATABASE_URL when set).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-
-const DASHBOARD_READ = '/v1/risk-scores?framework=osce-threat-demo&year=2022';
-const TARGETS = { readRatio: 0.7, readP99Ms: 20, mixedP99Ms: 100 } as const;
-
-// autocannon ships no types; only what this file uses.
-interface AutocannonRequest {
-  method?: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  ['2xx']: number;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-  requests?: AutocannonRequest[];
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-interface LoopDelay {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-type ChildMessage = { type: 'ready'; port: number; key?: string } | { type: 'loop'; delay: LoopDelay };
-
-// ---------------------------------------------------------------------------------------------
-// Child side: a server that reports its own event-loop delay on request.
-
-function reportLoopDelayOnRequest(): void {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
-  process.on('message', (message: { type: string }) => {
-    if (message.type === 'reset-loop') histogram.reset();
-    if (message.type === 'read-loop') {
-      const ms = (ns: number) => Math.round((ns / 1e6) * 100) / 100;
-      // The parent may have given up (and closed the channel) if this process was saturated.
-      if (process.connected) process.send!({ type: 'loop', delay: { p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) } } satisfies ChildMessage, () => {});
-    }
-  });
-}
-
-async function runThreatLensChild(dataDir: string): Promise<void> {
-  process.env.THREATLENS_RATE_LIMIT = '0'; // the limit is per principal: one bench key would hit it
-  process.env.THREATLENS_JOBS = 'off';
-  const { serve } = await import('../api/server.ts');
-  const { ensureAgency } = await import('../engine/store/catalogue.ts');
-  const { createApiKey } = await import('../engine/store/keys.ts');
-  const server = await serve({ port: 0, host: '127.0.0.1', store: { dataDir }, demoIfEmpty: true, log: (line) => process.stderr.write(`  [threatlens] ${line}\n`) });
-  await ensureAgency(server.store.db, 'bench');
-  const created = await createApiKey(server.store.db, { name: 'load bench', agency: 'bench', role: 'analyst' }, { actor: 'bench' });
-  const address = server.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('ThreatLens child: the server has no TCP address');
-  reportLoopDelayOnRequest();
-  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
-  process.send!({ type: 'ready', port: address.port, key: created.key } satisfies ChildMessage);
-}
-
-async function runBareChild(): Promise<void> {
-  // The body comes over IPC: it may exceed the 128 KiB limit of one command-line argument.
-  const body = await new Promise<string>((resolve) => process.once('message', (message: { type: string; body: string }) => resolve(message.body)));
-  const { default: Fastify } = await import('fastify');
-  const app = Fastify({ logger: { level: 'warn' } });
-  const payload = Buffer.from(body);
-  app.get('/constant', async (_request, reply) => reply.type('application/json; charset=utf-8').send(payload));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('bare child: the server has no TCP address');
-  reportLoopDelayOnRequest();
-  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
-  process.send!({ type: 'ready', port: address.port } satisfies ChildMessage);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parent side.
-
-function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${type}" message from the ${child.spawnargs.slice(-2).join(' ')} child in ${timeoutMs / 1000} s`)), timeoutMs);
-    const onExit = (code: number | null) => reject(new Error(`the ${child.spawnargs.slice(-2).join(' ')} child exited (code ${code}) before "${type}"`));
-    const onMessage = (message: ChildMessage) => {
-      if (message.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as Extract<ChildMessage, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-function startChild(...args: string[]): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-interface PhaseResult {
-  name: string;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  requests: number;
-  errors: number;
-  non2xx: number;
-  loop: LoopDelay;
-  backlogMs: number;
-}
-
-async function phase(name: string, child: ChildProcess, options: Parameters<Autocannon>[0]): Promise<PhaseResult> {
-  child.send({ type: 'reset-loop' });
-  const result = await autocannon(options);
-  const endedAt = performance.now();
-  child.send({ type: 'read-loop' });
-  // Generous: a saturated server may still be answering the requests queued before the phase ended.
-  const { delay } = await nextMessage(child, 'loop', 120_000);
-  // autocannon leaves out requests still unanswered when the phase ends: how long the server took to
-  // answer this message shows how much work was still queued (its latency figures miss that).
-  const backlogMs = Math.round(performance.now() - endedAt);
-  return {
-    name,
-    rps: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    loop: delay,
-    backlogMs,
-  };
-}
-
-function line(r: PhaseResult): string {
-  return `${r.name.padEnd(26)} ${String(r.rps).padStart(7)} req/s  p50 ${String(r.p50Ms).padStart(4)} ms  p99 ${String(r.p99Ms).padStart(4)} ms  max ${String(r.maxMs).padStart(5)} ms  ` +
-    `errors ${r.errors}  non-2xx ${r.non2xx}  | event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
-}
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number; got "${process.argv[index + 1]}"`);
-  return value;
-}
-
-/** The mixed load: 91 dashboard reads (five years) and 9 assessments with a stated purpose per 100 requests. */
-function mixedRequests(): AutocannonRequest[] {
-  const requests: AutocannonRequest[] = [];
-  for (let i = 0; i < 100; i++) {
-    if (i % 11 === 5 && requests.filter((r) => r.method === 'POST').length < 9) {
-      requests.push({
-        method: 'POST',
-        path: '/v1/assessments',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ framework: 'osce-threat-demo', year: 2022, entity: 'ALB', runs: 100, seed: i, requestedBy: 'load bench', purpose: 'load benchmark of issue 9' }),
-      });
-    } else {
-      requests.push({ method: 'GET', path: `/v1/risk-scores?framework=osce-threat-demo&year=${2018 + (i % 5)}` });
-    }
-  }
-  return requests;
-}
+import {
+  autocannon,
+  benchStore,
+  coldAssessmentRequests,
+  DASHBOARD_READ,
+  ingestionsSent,
+  line,
+  mixedRequests,
+  nextMessage,
+  option,
+  phase,
+  startChild,
+  storeKind,
+  TARGETS,
+  type AutocannonResult,
+  type StoreForBench,
+} from './load-support.ts';
 
 async function main(): Promise<void> {
   const duration = option('duration', 10);
   const connections = option('connections', 50);
   const dataDir = await mkdtemp(join(tmpdir(), 'threatlens-load-'));
   const children: ChildProcess[] = [];
+  let store: StoreForBench | undefined;
   try {
-    process.stderr.write(`starting ThreatLens on a fresh PGlite store in ${dataDir} (demo data, scores)...\n`);
-    const threatlens = startChild('--child', 'threatlens', dataDir);
+    store = await benchStore(storeKind(), dataDir);
+    process.stderr.write(`starting ThreatLens on ${store.description} (demo data, scores)...\n`);
+    const threatlens = startChild('--child', 'threatlens', store.location);
     children.push(threatlens);
     const ready = await nextMessage(threatlens, 'ready', 300_000);
     const base = `http://127.0.0.1:${ready.port}`;
@@ -209,19 +65,40 @@ async function main(): Promise<void> {
     bare.send({ type: 'body', body });
     const bareReady = await nextMessage(bare, 'ready', 60_000);
 
-    console.log(`\nload benchmark: ${connections} connections, ${duration} s per phase, loopback; body of ${DASHBOARD_READ}: ${Buffer.byteLength(body)} bytes${rowCount ? `, ${rowCount} rows` : ''}`);
+    console.log(`\nload benchmark: ${connections} connections, ${duration} s per phase, loopback, ${store.description}; body of ${DASHBOARD_READ}: ${Buffer.byteLength(body)} bytes${rowCount ? `, ${rowCount} rows` : ''}`);
     const warm = Math.min(2, duration);
     await autocannon({ url: base + DASHBOARD_READ, connections, duration: warm, headers });
     await autocannon({ url: `http://127.0.0.1:${bareReady.port}/constant`, connections, duration: warm });
 
     const bareResult = await phase('bare Fastify (constant)', bare, { url: `http://127.0.0.1:${bareReady.port}/constant`, connections, duration });
     const readResult = await phase('ThreatLens dashboard read', threatlens, { url: base + DASHBOARD_READ, connections, duration, headers });
-    const mixedResult = await phase('ThreatLens mixed 91/9', threatlens, { url: base, connections, duration, headers, requests: mixedRequests() });
+    // The mixed load after a warm-up of the same mix (assessments are computed once per data version and seed, then reused).
+    await autocannon({ url: base, connections, duration: warm, headers, requests: mixedRequests('owner') });
+    let ingestedBefore = ingestionsSent();
+    const mixedResult = await phase('ThreatLens mixed 90/9/1', threatlens, { url: base, connections, duration, headers, requests: mixedRequests('owner') });
+    const mixedIngestions = ingestionsSent() - ingestedBefore;
+    ingestedBefore = ingestionsSent();
+    const mixedPublic = await phase('  mixed, public ingestion', threatlens, { url: base, connections, duration, headers, requests: mixedRequests('public') });
+    const mixedPublicIngestions = ingestionsSent() - ingestedBefore;
+    // Cold assessments beside reads: two streams at once, so that each has its own latency figures.
+    const coldConnections = Math.max(1, Math.round(connections / 10));
+    threatlens.send({ type: 'reset-loop' });
+    const [coldReads, coldAssessments] = await Promise.all([
+      autocannon({ url: base + DASHBOARD_READ, connections: connections - coldConnections, duration, headers }),
+      autocannon({ url: base, connections: coldConnections, duration, headers, requests: coldAssessmentRequests() }),
+    ]);
+    threatlens.send({ type: 'read-loop' });
+    const coldLoop = (await nextMessage(threatlens, 'loop', 120_000)).delay;
     bare.disconnect();
 
     console.log(line(bareResult));
     console.log(line(readResult));
-    console.log(line(mixedResult));
+    console.log(line(mixedResult) + `  (${mixedIngestions} ingestions of an agency's own data)`);
+    console.log(line(mixedPublic) + `  (${mixedPublicIngestions} ingestions of public data: each changes every score)`);
+    const coldLine = (name: string, r: AutocannonResult) =>
+      `${name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(7)} req/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  max ${String(r.latency.max).padStart(5)} ms  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}`;
+    console.log(coldLine(`  reads beside cold (${connections - coldConnections} c)`, coldReads));
+    console.log(coldLine(`  cold assessments (${coldConnections} c)`, coldAssessments) + ` | event loop p50 ${coldLoop.p50Ms} ms p99 ${coldLoop.p99Ms} ms max ${coldLoop.maxMs} ms`);
     const ratio = readResult.rps / bareResult.rps;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`\ntargets (issue 9):`);
@@ -230,25 +107,18 @@ async function main(): Promise<void> {
     const mixedErrors = mixedResult.errors + mixedResult.non2xx;
     console.log(`  mixed load: ${mixedErrors} errors or non-2xx of ${mixedResult.requests} (target 0): ${verdict(mixedErrors === 0)}; p99 ${mixedResult.p99Ms} ms (target < ${TARGETS.mixedP99Ms} ms): ${verdict(mixedResult.p99Ms < TARGETS.mixedP99Ms && mixedResult.backlogMs < TARGETS.mixedP99Ms)}` +
       (mixedResult.backlogMs >= TARGETS.mixedP99Ms ? ` (the server was still busy ${mixedResult.backlogMs} ms after the phase: requests unanswered at its end are missing from these figures)` : ''));
-    console.log(`  not in the mixed load: the 1% ingestion (ThreatLens has no HTTP ingestion route; ingestion is \`threatlens ingest\`).`);
+    const coldErrors = coldReads.errors + coldReads.timeouts + coldReads.non2xx + coldAssessments.errors + coldAssessments.timeouts + coldAssessments.non2xx;
+    console.log(`  (no target) mixed load with public ingestion: p99 ${mixedPublic.p99Ms} ms, ${mixedPublic.errors + mixedPublic.non2xx} errors or non-2xx of ${mixedPublic.requests}`);
+    console.log(`  (no target) cold assessments: ${Math.round(coldAssessments.requests.average * 10) / 10}/s computed in worker threads, p50 ${coldAssessments.latency.p50} ms; reads beside them p99 ${coldReads.latency.p99} ms; ${coldErrors} errors or non-2xx`);
   } finally {
     for (const child of children) if (child.connected) child.disconnect();
     await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+    await store?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-const childIndex = process.argv.indexOf('--child');
-if (childIndex >= 0) {
-  const [kind, argument] = process.argv.slice(childIndex + 1);
-  const started = kind === 'threatlens' ? runThreatLensChild(argument!) : kind === 'bare' ? runBareChild() : Promise.reject(new Error(`unknown child kind "${kind}"`));
-  started.catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,290 @@
+/**
+ * What the load and soak benchmarks share (bench/load.ts, bench/soak.ts): the server children
+ * (ThreatLens in production mode, and bare Fastify), their IPC (event-loop delay and memory read
+ * inside the server), the stores they run on, and the request mixes. Forked children run this
+ * module with `--child <kind> <location>`.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { findPostgresBinDir, startTemporaryPostgres, type TemporaryPostgres } from '../test/support/postgres-cluster.ts';
+
+export const DASHBOARD_READ = '/v1/risk-scores?framework=osce-threat-demo&year=2022';
+export const TARGETS = { readRatio: 0.7, readP99Ms: 20, mixedP99Ms: 100 } as const;
+
+// autocannon ships no types; only what this file uses.
+export interface AutocannonRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Called before each send of this request: returns the request to send (a fresh body). */
+  setupRequest?: (request: AutocannonRequest) => AutocannonRequest;
+}
+export interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; max: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  ['2xx']: number;
+}
+export type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+  requests?: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+export interface MemorySample {
+  /** Heap in use right after a full garbage collection (children run with --expose-gc). */
+  readonly heapAfterGcMb: number;
+  readonly rssMb: number;
+  readonly externalMb: number;
+}
+export type ChildMessage = { type: 'ready'; port: number; key?: string } | { type: 'loop'; delay: LoopDelay } | { type: 'memory'; memory: MemorySample };
+
+// ---------------------------------------------------------------------------------------------
+// Child side: a server that reports its own event-loop delay on request.
+
+function reportLoopDelayOnRequest(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'reset-loop') histogram.reset();
+    if (message.type === 'read-memory') {
+      (globalThis as { gc?: () => void }).gc?.();
+      const usage = process.memoryUsage();
+      const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+      if (process.connected) process.send!({ type: 'memory', memory: { heapAfterGcMb: mb(usage.heapUsed), rssMb: mb(usage.rss), externalMb: mb(usage.external) } } satisfies ChildMessage, () => {});
+    }
+    if (message.type === 'read-loop') {
+      const ms = (ns: number) => Math.round((ns / 1e6) * 100) / 100;
+      // The parent may have given up (and closed the channel) if this process was saturated.
+      if (process.connected) process.send!({ type: 'loop', delay: { p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) } } satisfies ChildMessage, () => {});
+    }
+  });
+}
+
+async function runThreatLensChild(location: string): Promise<void> {
+  process.env.THREATLENS_RATE_LIMIT = '0'; // the limit is per principal: one bench key would hit it
+  process.env.THREATLENS_JOBS = 'off';
+  const { serve } = await import('../api/server.ts');
+  const { ensureAgency } = await import('../engine/store/catalogue.ts');
+  const { createApiKey } = await import('../engine/store/keys.ts');
+  const store = location.startsWith('postgres') ? { databaseUrl: location } : { dataDir: location };
+  const server = await serve({ port: 0, host: '127.0.0.1', store, demoIfEmpty: true, log: (line) => process.stderr.write(`  [threatlens] ${line}\n`) });
+  await ensureAgency(server.store.db, 'bench');
+  const created = await createApiKey(server.store.db, { name: 'load bench', agency: 'bench', role: 'analyst' }, { actor: 'bench' });
+  const address = server.app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('ThreatLens child: the server has no TCP address');
+  reportLoopDelayOnRequest();
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  process.send!({ type: 'ready', port: address.port, key: created.key } satisfies ChildMessage);
+}
+
+async function runBareChild(): Promise<void> {
+  // The body comes over IPC: it may exceed the 128 KiB limit of one command-line argument.
+  const body = await new Promise<string>((resolve) => process.once('message', (message: { type: string; body: string }) => resolve(message.body)));
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: { level: 'warn' } });
+  const payload = Buffer.from(body);
+  app.get('/constant', async (_request, reply) => reply.type('application/json; charset=utf-8').send(payload));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('bare child: the server has no TCP address');
+  reportLoopDelayOnRequest();
+  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+  process.send!({ type: 'ready', port: address.port } satisfies ChildMessage);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side.
+
+export function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${type}" message from the ${child.spawnargs.slice(-2).join(' ')} child in ${timeoutMs / 1000} s`)), timeoutMs);
+    const onExit = (code: number | null) => reject(new Error(`the ${child.spawnargs.slice(-2).join(' ')} child exited (code ${code}) before "${type}"`));
+    const onMessage = (message: ChildMessage) => {
+      if (message.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as Extract<ChildMessage, { type: T }>);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+export function startChild(...args: string[]): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+export interface PhaseResult {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  loop: LoopDelay;
+  backlogMs: number;
+}
+
+export async function phase(name: string, child: ChildProcess, options: Parameters<Autocannon>[0]): Promise<PhaseResult> {
+  child.send({ type: 'reset-loop' });
+  const result = await autocannon(options);
+  const endedAt = performance.now();
+  child.send({ type: 'read-loop' });
+  // Generous: a saturated server may still be answering the requests queued before the phase ended.
+  const { delay } = await nextMessage(child, 'loop', 120_000);
+  // autocannon leaves out requests still unanswered when the phase ends: how long the server took to
+  // answer this message shows how much work was still queued (its latency figures miss that).
+  const backlogMs = Math.round(performance.now() - endedAt);
+  return {
+    name,
+    rps: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    loop: delay,
+    backlogMs,
+  };
+}
+
+export function line(r: PhaseResult): string {
+  return `${r.name.padEnd(26)} ${String(r.rps).padStart(7)} req/s  p50 ${String(r.p50Ms).padStart(4)} ms  p99 ${String(r.p99Ms).padStart(4)} ms  max ${String(r.maxMs).padStart(5)} ms  ` +
+    `errors ${r.errors}  non-2xx ${r.non2xx}  | event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
+}
+
+export function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number; got "${process.argv[index + 1]}"`);
+  return value;
+}
+
+export const FRAMEWORK = 'osce-threat-demo';
+
+export function assessmentRequest(seed: number): AutocannonRequest {
+  return {
+    method: 'POST',
+    path: '/v1/assessments',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ framework: FRAMEWORK, year: 2022, entity: 'ALB', runs: 100, seed, requestedBy: 'load bench', purpose: 'load benchmark of issue 9' }),
+  };
+}
+
+let ingestions = 0;
+/** Ingestion requests sent so far by this process. */
+export function ingestionsSent(): number {
+  return ingestions;
+}
+/**
+ * A new CSV each time (a new batch): one state's homicide rate for 2022. `owner`: the agency's own
+ * data, seen only by itself (an agency uploading its national figures); `public`: published data,
+ * which changes the data version of every reader, and so every score and assessment.
+ */
+export function ingestionRequest(sharing: 'owner' | 'public'): AutocannonRequest {
+  return {
+    method: 'POST',
+    path: `/v1/ingest?source=load-bench&sharing=${sharing}`,
+    headers: { 'content-type': 'text/csv' },
+    body: '',
+    setupRequest: (request) => {
+      ingestions += 1;
+      const value = (2 + ((ingestions * 7919) % 1000) / 100).toFixed(2);
+      return { ...request, body: `entity,period,indicator,value\nALB,2022,unodc_homicide_rate,${value}\n` };
+    },
+  };
+}
+
+/**
+ * The mixed load: per 100 requests, 90 dashboard reads (five years), 9 assessments (nine seeds,
+ * asked again and again, as analysts re-open the same assessment) and 1 ingestion.
+ */
+export function mixedRequests(ingestionSharing: 'owner' | 'public' = 'owner'): AutocannonRequest[] {
+  const requests: AutocannonRequest[] = [];
+  for (let i = 0; i < 100; i++) {
+    // Early in the cycle: a connection may not get through 100 requests in a short phase.
+    if (i === 3) requests.push(ingestionRequest(ingestionSharing));
+    else if (i % 11 === 5 && requests.filter((r) => r.path === '/v1/assessments').length < 9) requests.push(assessmentRequest(i));
+    else requests.push({ method: 'GET', path: `/v1/risk-scores?framework=${FRAMEWORK}&year=${2018 + (i % 5)}` });
+  }
+  return requests;
+}
+
+let coldSeed = 1_000_000;
+/** Assessments that cannot reuse anything: every one has a seed never asked before. */
+export function coldAssessmentRequests(): AutocannonRequest[] {
+  return [{ ...assessmentRequest(0), setupRequest: (request) => ({ ...request, body: JSON.stringify({ ...JSON.parse(request.body!), seed: coldSeed++ }) }) }];
+}
+
+export interface StoreForBench {
+  readonly location: string;
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** Where the server keeps its data: a fresh PostgreSQL database (production), or a PGlite directory. */
+export async function benchStore(kind: 'postgres' | 'pglite', dataDir: string): Promise<StoreForBench> {
+  if (kind === 'pglite') return { location: dataDir, description: `PGlite in ${dataDir}`, close: async () => undefined };
+  if (process.env.DATABASE_URL) {
+    const name = `tl_load_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    return {
+      location: url.toString(),
+      description: `PostgreSQL, database ${name} on DATABASE_URL`,
+      close: async () => {
+        const cleanup = new pg.Client({ connectionString: process.env.DATABASE_URL });
+        await cleanup.connect();
+        await cleanup.query(`drop database if exists ${name} with (force)`);
+        await cleanup.end();
+      },
+    };
+  }
+  const server: TemporaryPostgres = await startTemporaryPostgres();
+  return { location: server.url, description: `PostgreSQL (a temporary cluster from ${server.binDir})`, close: () => server.stop() };
+}
+
+export function storeKind(): 'postgres' | 'pglite' {
+  const index = process.argv.indexOf('--store');
+  if (index >= 0) {
+    const value = process.argv[index + 1];
+    if (value !== 'postgres' && value !== 'pglite') throw new Error(`--store must be postgres or pglite; got "${value}"`);
+    return value;
+  }
+  return process.env.DATABASE_URL || findPostgresBinDir() ? 'postgres' : 'pglite';
+}
+
+const childIndex = process.argv.indexOf('--child');
+if (childIndex >= 0) {
+  const [kind, argument] = process.argv.slice(childIndex + 1);
+  const started = kind === 'threatlens' ? runThreatLensChild(argument!) : kind === 'bare' ? runBareChild() : Promise.reject(new Error(`unknown child kind "${kind}"`));
+  started.catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
