@@ -1,0 +1,161 @@
+/**
+ * The read cache (api/read-cache.ts) and the change notifications that keep it exact
+ * (engine/store/changes.ts, migration 0006): answers are remembered per data version, versions
+ * are trusted for a while, and a change committed by any process drops them at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../api/app.ts';
+import { ReadCache } from '../api/read-cache.ts';
+import { ingestFile } from '../datasets/ingest.ts';
+import { OSCE_PARTICIPATING_ISO3 } from '../datasets/reference/osce.ts';
+import { PUBLIC_DATA } from '../engine/access/roles.ts';
+import { refreshRiskScores } from '../engine/scoring/refresh.ts';
+import { listenForDataChanges } from '../engine/store/changes.ts';
+import { openStore, type Store } from '../engine/store/database.ts';
+import { dataVersion } from '../engine/store/observations.ts';
+import { tempDir, writeFixture } from './support/fixtures.ts';
+import { testKey, type TestCredential } from './support/principals.ts';
+import { openTestStore, STORE_KINDS } from './support/stores.ts';
+
+function panelCsv(year: number, scale: number): string {
+  const lines = ['entity,period,indicator,value'];
+  OSCE_PARTICIPATING_ISO3.forEach((iso3, i) => lines.push(`${iso3},${year},homicide_rate,${(((i + 1) / 10) * scale).toFixed(3)}`, `${iso3},${year},robbery_rate,${60 - i}`));
+  return `${lines.join('\n')}\n`;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.each(STORE_KINDS)('read cache and change notifications on %s', (kind) => {
+  let store: Store;
+  /** Another process's connection to the same database (PostgreSQL), or the same store (PGlite: one process). */
+  let writer: Store;
+  let app: App;
+  let key: TestCredential;
+  let dir: string;
+  let files = 0;
+
+  const ingestPublic = async (scale: number) => {
+    await ingestFile(writer, await writeFixture(dir, `panel-${++files}.csv`, panelCsv(2021, scale)), { grade: 'B2' });
+    await refreshRiskScores(writer.db);
+  };
+  const read = async () => {
+    const res = await app.inject({ url: '/v1/risk-scores?year=2021', headers: key.headers });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    return { version: res.json().dataVersion as string, etag: res.headers.etag as string, top: res.json().scores[0] };
+  };
+
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    writer = kind === 'postgres' ? await openStore({ databaseUrl: (store.pool!.options as { connectionString: string }).connectionString }) : store;
+    dir = await tempDir();
+    await ingestPublic(1);
+    // A version trusted for a minute: only a notification can make a change visible sooner.
+    app = await buildApp({ store, access: { rateLimit: false }, versionTtlMs: 60_000 });
+    await app.ready();
+    key = await testKey(store, 'viewer');
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (writer !== store) await writer?.close();
+    await store?.close();
+  });
+
+  it('serves the same bytes while nothing changes, with a hash ETag and 304 for it', async () => {
+    const first = await read();
+    const second = await read();
+    expect(second).toEqual(first);
+    const notModified = await app.inject({ url: '/v1/risk-scores?year=2021', headers: { ...key.headers, 'if-none-match': first.etag } });
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.body).toBe('');
+  });
+
+  it('shows a change committed by another connection at once, though versions are trusted for a minute', async () => {
+    const before = await read();
+    await ingestPublic(3);
+    const expected = (await dataVersion(writer.db, PUBLIC_DATA)).version;
+    expect(expected).not.toBe(before.version);
+    const after = await until(read, (r) => r.version === expected, 5_000);
+    expect(after.version).toBe(expected);
+    expect(after.etag).not.toBe(before.etag);
+    expect(after.top).not.toEqual(before.top);
+  });
+
+  it('a subscription hears each committed change, and nothing of a rolled-back one', async () => {
+    const heard: (string | null)[] = [];
+    const subscription = await listenForDataChanges(writer, (table) => heard.push(table));
+    try {
+      await until(async () => heard.length, (n) => n > 0 || kind === 'pglite', 2_000);
+      heard.length = 0;
+      // A statement on a watched table, rolled back: its notification is never delivered.
+      await writer.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('risk_scores').where('year', '=', -1).execute();
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      // A committed one on the same table is heard (so the silence above is not deafness).
+      await writer.db.deleteFrom('risk_scores').where('year', '=', -1).execute();
+      await until(async () => heard.length, (n) => n >= 1, 5_000);
+      expect(heard).toEqual(['risk_scores']);
+      heard.length = 0;
+      await ingestPublic(5);
+      await until(async () => heard.length, (n) => n >= 2, 5_000);
+      expect(heard).toContain('ingestion_batches');
+      expect(heard).toContain('risk_scores');
+      expect(new Set(heard)).toEqual(new Set(['ingestion_batches', 'risk_scores']));
+    } finally {
+      await subscription.close();
+    }
+  });
+});
+
+describe('ReadCache', () => {
+  let store: Store;
+  let dir: string;
+  beforeAll(async () => {
+    store = await openTestStore('pglite');
+    dir = await tempDir();
+    await ingestFile(store, await writeFixture(dir, 'a.csv', panelCsv(2020, 1)), { grade: 'B2' });
+  });
+  afterAll(async () => store?.close());
+
+  it('trusts a version for its TTL (stale without a notification), and re-reads it after invalidate()', async () => {
+    const cache = new ReadCache(() => store.db, { versionTtlMs: 60_000 });
+    const first = await cache.dataVersion(PUBLIC_DATA);
+    await ingestFile(store, await writeFixture(dir, 'b.csv', panelCsv(2020, 2)), { grade: 'B2' });
+    expect((await cache.dataVersion(PUBLIC_DATA)).version).toBe(first.version);
+    cache.invalidate();
+    expect((await cache.dataVersion(PUBLIC_DATA)).version).not.toBe(first.version);
+    // With no TTL every call reads the database.
+    const exact = new ReadCache(() => store.db);
+    await ingestFile(store, await writeFixture(dir, 'c.csv', panelCsv(2020, 3)), { grade: 'B2' });
+    expect((await exact.dataVersion(PUBLIC_DATA)).version).toBe((await dataVersion(store.db, PUBLIC_DATA)).version);
+  });
+
+  it('makes an answer once for concurrent requests, keeps it unless it is not cacheable, and forgets failures', async () => {
+    const cache = new ReadCache(() => store.db);
+    let made = 0;
+    const make = async () => {
+      made += 1;
+      return { body: `{"n":${made}}`, batches: [1] };
+    };
+    const [a, b] = await Promise.all([cache.response('k', make), cache.response('k', make)]);
+    expect(made).toBe(1);
+    expect(a).toBe(b);
+    expect(a.body.toString()).toBe('{"n":1}');
+    expect(a.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+
+    await cache.response('lagging', async () => ({ body: 'x', batches: [], cacheable: false }));
+    let remade = false;
+    await cache.response('lagging', async () => ((remade = true), { body: 'y', batches: [] }));
+    expect(remade).toBe(true);
+
+    await expect(cache.response('failing', async () => Promise.reject(new Error('database away')))).rejects.toThrow('database away');
+    expect((await cache.response('failing', async () => ({ body: 'ok', batches: [] }))).body.toString()).toBe('ok');
+  });
+});
