@@ -51,10 +51,13 @@ export class ReadCache {
     this.maxResponses = options.maxResponses ?? 256;
   }
 
-  /** Something changed (or may have): forget everything. */
+  /**
+   * Something changed (or may have): forget the data versions. Answers stay: each is keyed by the
+   * version it was computed from, so one that no longer applies is simply never asked for again
+   * (and ages out); an agency's upload leaves the answers of every other scope valid.
+   */
   invalidate(): void {
     this.versions.clear();
-    this.responses.clear();
   }
 
   /** The data version of what `scope` may see (the hash of its visible batches). */

@@ -51,7 +51,7 @@ export interface MemorySample {
   readonly rssMb: number;
   readonly externalMb: number;
 }
-export type ChildMessage = { type: 'ready'; port: number; key?: string } | { type: 'loop'; delay: LoopDelay } | { type: 'memory'; memory: MemorySample };
+export type ChildMessage = { type: 'ready'; port: number; key?: string; uploaderKey?: string } | { type: 'loop'; delay: LoopDelay } | { type: 'memory'; memory: MemorySample };
 
 // ---------------------------------------------------------------------------------------------
 // Child side: a server that reports its own event-loop delay on request.
@@ -85,11 +85,14 @@ async function runThreatLensChild(location: string): Promise<void> {
   const server = await serve({ port: 0, host: '127.0.0.1', store, demoIfEmpty: true, log: (line) => process.stderr.write(`  [threatlens] ${line}\n`) });
   await ensureAgency(server.store.db, 'bench');
   const created = await createApiKey(server.store.db, { name: 'load bench', agency: 'bench', role: 'analyst' }, { actor: 'bench' });
+  // Uploads come from another agency: its own data is not what the bench analyst reads or assesses.
+  await ensureAgency(server.store.db, 'bench-uploader');
+  const uploader = await createApiKey(server.store.db, { name: 'load bench uploads', agency: 'bench-uploader', role: 'analyst' }, { actor: 'bench' });
   const address = server.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('ThreatLens child: the server has no TCP address');
   reportLoopDelayOnRequest();
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
-  process.send!({ type: 'ready', port: address.port, key: created.key } satisfies ChildMessage);
+  process.send!({ type: 'ready', port: address.port, key: created.key, uploaderKey: uploader.key } satisfies ChildMessage);
 }
 
 async function runBareChild(): Promise<void> {
@@ -182,6 +185,9 @@ export function option(name: string, fallback: number): number {
 
 export const FRAMEWORK = 'osce-threat-demo';
 
+/** The seeds of the assessments in the mixed load. */
+export const MIXED_ASSESSMENT_SEEDS = [5, 16, 27, 38, 49, 60, 71, 82, 93] as const;
+
 export function assessmentRequest(seed: number): AutocannonRequest {
   return {
     method: 'POST',
@@ -197,15 +203,16 @@ export function ingestionsSent(): number {
   return ingestions;
 }
 /**
- * A new CSV each time (a new batch): one state's homicide rate for 2022. `owner`: the agency's own
- * data, seen only by itself (an agency uploading its national figures); `public`: published data,
- * which changes the data version of every reader, and so every score and assessment.
+ * A new CSV each time (a new batch): one state's homicide rate for 2022, uploaded by another
+ * agency than the one reading and assessing. `owner`: that agency's own data, seen only by itself
+ * (an agency uploading its national figures); `public`: published data, which changes the data
+ * version of every reader, and so every score and assessment.
  */
-export function ingestionRequest(sharing: 'owner' | 'public'): AutocannonRequest {
+export function ingestionRequest(sharing: 'owner' | 'public', uploaderKey: string): AutocannonRequest {
   return {
     method: 'POST',
     path: `/v1/ingest?source=load-bench&sharing=${sharing}`,
-    headers: { 'content-type': 'text/csv' },
+    headers: { 'content-type': 'text/csv', authorization: `Bearer ${uploaderKey}` },
     body: '',
     setupRequest: (request) => {
       ingestions += 1;
@@ -217,17 +224,31 @@ export function ingestionRequest(sharing: 'owner' | 'public'): AutocannonRequest
 
 /**
  * The mixed load: per 100 requests, 90 dashboard reads (five years), 9 assessments (nine seeds,
- * asked again and again, as analysts re-open the same assessment) and 1 ingestion.
+ * asked again and again, as analysts re-open the same assessment) and 1 ingestion. Each request
+ * is chosen when it is sent, from one counter shared by all connections: the mix holds over any
+ * stretch of the run, and the connections do not move through it in lockstep (all 50 asking for
+ * the same ingestion at once is not a load anyone sends).
  */
-export function mixedRequests(ingestionSharing: 'owner' | 'public' = 'owner'): AutocannonRequest[] {
-  const requests: AutocannonRequest[] = [];
+export function mixedRequests(uploaderKey: string, ingestionSharing: 'owner' | 'public' = 'owner'): AutocannonRequest[] {
+  const ingestion = ingestionRequest(ingestionSharing, uploaderKey);
+  const cycle: (() => AutocannonRequest)[] = [];
   for (let i = 0; i < 100; i++) {
-    // Early in the cycle: a connection may not get through 100 requests in a short phase.
-    if (i === 3) requests.push(ingestionRequest(ingestionSharing));
-    else if (i % 11 === 5 && requests.filter((r) => r.path === '/v1/assessments').length < 9) requests.push(assessmentRequest(i));
-    else requests.push({ method: 'GET', path: `/v1/risk-scores?framework=${FRAMEWORK}&year=${2018 + (i % 5)}` });
+    if (i === 50) cycle.push(() => ingestion.setupRequest!(ingestion));
+    else if ((MIXED_ASSESSMENT_SEEDS as readonly number[]).includes(i)) {
+      const request = assessmentRequest(i);
+      cycle.push(() => request);
+    } else {
+      const request: AutocannonRequest = { method: 'GET', path: `/v1/risk-scores?framework=${FRAMEWORK}&year=${2018 + (i % 5)}` };
+      cycle.push(() => request);
+    }
   }
-  return requests;
+  let sent = 0;
+  // autocannon merges the run's headers (the key) into the request before setupRequest, not after.
+  const pick = (defaults: AutocannonRequest): AutocannonRequest => {
+    const next = cycle[sent++ % cycle.length]!();
+    return { ...defaults, ...next, headers: { ...defaults.headers, ...next.headers } };
+  };
+  return [{ method: 'GET', path: '/', setupRequest: pick }];
 }
 
 let coldSeed = 1_000_000;

@@ -169,6 +169,18 @@ describe.each(STORE_KINDS)('POST /v1/ingest on %s', (kind) => {
     expect(again.json()).toMatchObject({ skippedAsDuplicate: true, duplicateOf: second.json().batchId });
   });
 
+  it('derives rates per 100,000 when a batch brings counts or population, and skips the derivation otherwise', async () => {
+    const counts = await post(app, '/v1/ingest?rescore=false', keys.analyst.headers, 'entity,period,indicator,value\nALB,2019,unodc_cts_corruption_count,300\nALB,2019,wb_population,2800000\n');
+    expect(counts.statusCode, counts.body.slice(0, 300)).toBe(201);
+    expect(counts.json().derivedRates.derived).toBeGreaterThanOrEqual(1);
+    const rate = await store.db.selectFrom('observations').select('value').where('batch_id', '=', counts.json().derivedRates.batchId).where('indicator_code', '=', 'unodc_cts_corruption_per_100k').where('entity_code', '=', 'ALB').executeTakeFirstOrThrow();
+    // 300 / 2,800,000 x 100,000, by hand.
+    expect(rate.value).toBeCloseTo(10.714, 3);
+    const ratesOnly = await post(app, '/v1/ingest?rescore=false', keys.analyst.headers, 'entity,period,indicator,value\nALB,2018,homicide_rate,2.5\n');
+    expect(ratesOnly.statusCode, ratesOnly.body.slice(0, 300)).toBe(201);
+    expect(ratesOnly.json().derivedRates).toBeUndefined();
+  });
+
   it('refuses callers without a key (401), viewers (403), and a body that is not a raw file (415)', async () => {
     const before = await batchCount();
     problemOf(await post(app, '/v1/ingest', {}, panelCsv(2022)), 401, 'TL_UNAUTHENTICATED');

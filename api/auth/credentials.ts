@@ -108,6 +108,16 @@ export class KeyVerifier {
     return check.principal;
   }
 
+  /** The principal of a key checked recently and still valid, without waiting; undefined otherwise. */
+  peek(key: string): Principal | undefined {
+    const entry = this.cache.get(key);
+    const now = Date.now();
+    if (!entry || entry.until <= now || !entry.check.ok) return undefined;
+    const { principal } = entry.check;
+    if (principal.expiresAt && Date.parse(principal.expiresAt) <= now) return undefined;
+    return principal;
+  }
+
   forget(): void {
     this.cache.clear();
   }

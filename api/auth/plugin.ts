@@ -302,7 +302,37 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  const rateLimited = options.rateLimit !== false;
+  /**
+   * The common case without a promise: no rate limit to consult, and a principal known at once
+   * (demo access, or an API key checked in the last seconds) whose role the route allows. True
+   * when the request is authenticated; false sends it through `authenticate`, which also owns
+   * every refusal (401, 403 and their audit entries).
+   */
+  const authenticateAtOnce = (request: FastifyRequest): boolean => {
+    if (rateLimited) return false;
+    request.dataScope = PUBLIC_DATA;
+    const rule = protectedRule(request);
+    if (!rule) return true;
+    let credential: string | null;
+    try {
+      credential = presentedCredential(request);
+    } catch {
+      return false;
+    }
+    const principal = credential === null ? demo : looksLikeApiKey(credential) ? keys.peek(credential) : undefined;
+    if (!principal || !rule.roles.includes(principal.role)) return false;
+    request.principal = principal;
+    request.accessNotes = { batches: new Set(), entities: new Set(), indicators: new Set(), audited: false, noted: false };
+    return true;
+  };
+
+  app.addHook('onRequest', (request, reply, done) => {
+    if (authenticateAtOnce(request)) return done();
+    authenticate(request, reply).then(() => done(), (error: Error) => done(error));
+  });
+
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     request.dataScope = PUBLIC_DATA;
     const rule = protectedRule(request);
     if (!rule) {
@@ -340,7 +370,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
       throw new ThreatLensError('TL_FORBIDDEN', `role ${principal.role} may not ${request.method} ${request.routeOptions.url}; allowed: ${rule.roles.join(', ')}`);
     }
     request.accessNotes = { batches: new Set(), entities: new Set(), indicators: new Set(), audited: false, noted: false };
-  });
+  };
 
   // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates cannot be stored as UTF-8: refuse
   // them in any parameter before a handler passes them to a query (they would fail there as 500s).

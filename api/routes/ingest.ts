@@ -328,6 +328,13 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<Partial<UploadOptions>> = a
   });
   app.addHook('onResponse', removeUpload);
 
+  /** Whether a batch holds counts or populations that rates per 100,000 derive from (else deriving reads everything for nothing). */
+  const rateInputs = new Set(ratePlans(BUILTIN_INDICATORS).flatMap((plan) => [plan.count, plan.denominator]));
+  const holdsRateInputs = async (batchId: number): Promise<boolean> => {
+    const rows = await app.store.db.selectFrom('observations').select('indicator_code').distinct().where('batch_id', '=', batchId).execute();
+    return rows.some((row) => rateInputs.has(row.indicator_code));
+  };
+
   app.post(
     '/v1/ingest',
     {
@@ -378,7 +385,7 @@ export const ingestRoutes: FastifyPluginAsyncTypebox<Partial<UploadOptions>> = a
           const summary = await ingestFile(app.store, upload.path, ingestOptions);
           const stored = !summary.skippedAsDuplicate;
           // As the CLI: a new count or population batch may allow rates the sources did not publish.
-          const derived = stored && q.deriveRates ? await deriveStoredRates(app.store, ratePlans(BUILTIN_INDICATORS), { actor: principal.subject }) : undefined;
+          const derived = stored && q.deriveRates && (await holdsRateInputs(summary.batchId!)) ? await deriveStoredRates(app.store, ratePlans(BUILTIN_INDICATORS), { actor: principal.subject }) : undefined;
           // The published scores are computed from public batches only: another agency's batch leaves them as they are.
           const rescored = stored && q.rescore && q.sharing === 'public' ? await refreshRiskScores(app.store.db) : undefined;
           return { summary, derived, rescored };
