@@ -37,6 +37,8 @@ export type Autocannon = (options: {
   duration: number;
   headers?: Record<string, string>;
   requests?: AutocannonRequest[];
+  /** Requests per second over all connections (an open-loop rate), instead of as fast as they go. */
+  overallRate?: number;
 }) => Promise<AutocannonResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 

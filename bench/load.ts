@@ -7,17 +7,18 @@
  * requests/s, p50/p99 latency and the event-loop delay measured inside the server process, beside
  * the targets of issue 9.
  *
- * Phases: bare Fastify; dashboard reads (one year of framework scores, 57 states); the mixed
- * load (per 100 requests: 90 reads over five years, 9 assessments, 1 ingestion of a new CSV of
- * the agency's own data), after a warm-up of the same mix; the same mix where every ingestion is
- * public (each changes the data version, so nothing computed before can be reused); and "cold"
- * assessments, each with a seed never asked before (nothing to reuse), beside a stream
- * of reads, to show what the worker threads cost the dashboards.
+ * Phases: bare Fastify and dashboard reads (one year of framework scores, 57 states), alternating
+ * over --rounds; the mixed load (per 100 requests: 90 reads over five years, 9 assessments, 1
+ * ingestion of a new CSV of another agency's own data) as fast as 50 connections go, after a
+ * warm-up of the same mix; the same mix offered at a fixed rate (--mixed-rate, open loop); the
+ * mix with public ingestion (each changes the data version, so nothing computed before can be
+ * reused); and "cold" assessments, each with a seed never asked before, beside a stream of
+ * reads, to show what the worker threads cost the dashboards.
  *
- * Options: --duration <s> per phase (default 10), --connections <n> (50), --rounds <n> of
- * alternating bare and ThreatLens read phases (3; medians reported), --store
- * postgres|pglite (default postgres when Debian's server is installed: a temporary cluster, or a
- * fresh database on DATABASE_URL when set).
+ * Options: --duration <s> per phase (default 10), --connections <n> (50), --rounds <n> (3;
+ * medians reported), --mixed-rate <n> requests/s (500), --store postgres|pglite (default
+ * postgres when Debian's server is installed: a temporary cluster, or a fresh database on
+ * DATABASE_URL when set).
  */
 import { type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const duration = option('duration', 10);
   const connections = option('connections', 50);
   const rounds = option('rounds', 3);
+  const mixedRate = option('mixed-rate', 500);
   const dataDir = await mkdtemp(join(tmpdir(), 'threatlens-load-'));
   const children: ChildProcess[] = [];
   let store: StoreForBench | undefined;
@@ -97,6 +99,9 @@ async function main(): Promise<void> {
     let ingestedBefore = ingestionsSent();
     const mixedResult = await phase('ThreatLens mixed 90/9/1', threatlens, { url: base, connections, duration, headers, requests: mixedRequests(uploaderKey, 'owner') });
     const mixedIngestions = ingestionsSent() - ingestedBefore;
+    // The same mix offered at a fixed rate (open loop) instead of as fast as 50 connections go:
+    // the latency of a load the server keeps up with, rather than the queue of a saturated one.
+    const mixedAtRate = await phase(`  mixed at ${mixedRate}/s`, threatlens, { url: base, connections, duration, headers, overallRate: mixedRate, requests: mixedRequests(uploaderKey, 'owner') });
     ingestedBefore = ingestionsSent();
     const mixedPublic = await phase('  mixed, public ingestion', threatlens, { url: base, connections, duration, headers, requests: mixedRequests(uploaderKey, 'public') });
     const mixedPublicIngestions = ingestionsSent() - ingestedBefore;
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
     console.log(line(bareResult) + `  (median of ${rounds} rounds)`);
     console.log(line(readResult) + `  (median of ${rounds} rounds)`);
     console.log(line(mixedResult) + `  (${mixedIngestions} ingestions of an agency's own data)`);
+    console.log(line(mixedAtRate));
     console.log(line(mixedPublic) + `  (${mixedPublicIngestions} ingestions of public data: each changes every score)`);
     const coldLine = (name: string, r: AutocannonResult) =>
       `${name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(7)} req/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  max ${String(r.latency.max).padStart(5)} ms  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}`;
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     console.log(`  mixed load: ${mixedErrors} errors or non-2xx of ${mixedResult.requests} (target 0): ${verdict(mixedErrors === 0)}; p99 ${mixedResult.p99Ms} ms (target < ${TARGETS.mixedP99Ms} ms): ${verdict(mixedResult.p99Ms < TARGETS.mixedP99Ms && mixedResult.backlogMs < TARGETS.mixedP99Ms)}` +
       (mixedResult.backlogMs >= TARGETS.mixedP99Ms ? ` (the server was still busy ${mixedResult.backlogMs} ms after the phase: requests unanswered at its end are missing from these figures)` : ''));
     const coldErrors = coldReads.errors + coldReads.timeouts + coldReads.non2xx + coldAssessments.errors + coldAssessments.timeouts + coldAssessments.non2xx;
+    console.log(`  mixed load offered at ${mixedRate} req/s: ${mixedAtRate.errors + mixedAtRate.non2xx} errors or non-2xx of ${mixedAtRate.requests}; p99 ${mixedAtRate.p99Ms} ms (target < ${TARGETS.mixedP99Ms} ms): ${verdict(mixedAtRate.errors + mixedAtRate.non2xx === 0 && mixedAtRate.p99Ms < TARGETS.mixedP99Ms)}`);
     console.log(`  (no target) mixed load with public ingestion: p99 ${mixedPublic.p99Ms} ms, ${mixedPublic.errors + mixedPublic.non2xx} errors or non-2xx of ${mixedPublic.requests}`);
     console.log(`  (no target) cold assessments: ${Math.round(coldAssessments.requests.average * 10) / 10}/s computed in worker threads, p50 ${coldAssessments.latency.p50} ms; reads beside them p99 ${coldReads.latency.p99} ms; ${coldErrors} errors or non-2xx`);
   } finally {
