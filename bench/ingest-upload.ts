@@ -16,6 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { freshDatabase } from './ingest.ts';
 import { buildApp } from '../api/app.ts';
 import { ingestFile } from '../datasets/ingest.ts';
 import { createApiKey } from '../engine/store/keys.ts';
@@ -32,14 +33,7 @@ async function freshStore(dir: string, label: string): Promise<Store> {
   let store: Store;
   if (adminUrl) {
     const name = `tl_bench_upload_${label}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const opened = await openStore({ databaseUrl: url.toString() });
+    const opened = await openStore({ databaseUrl: await freshDatabase(adminUrl, name) });
     store = {
       ...opened,
       close: async () => {

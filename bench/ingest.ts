@@ -40,7 +40,8 @@ async function timedCopy(url: string, file: string, tableDdl: string): Promise<n
   }
 }
 
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+/** Drops and creates database `name` on the server of `adminUrl`; returns its URL. */
+export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`drop database if exists ${name} with (force)`);

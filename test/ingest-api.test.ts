@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, statfs } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,6 +22,7 @@ import { registerIndicators, seedReferenceData } from '../engine/store/catalogue
 import { openStore, type Store } from '../engine/store/database.ts';
 import { tempDir, writeFixture } from './support/fixtures.ts';
 import { testKey, type TestCredential } from './support/principals.ts';
+import { freePort } from './support/postgres-cluster.ts';
 import { openTestStore, STORE_KINDS } from './support/stores.ts';
 
 const scratch: string[] = [];
@@ -326,16 +326,6 @@ describe.each(STORE_KINDS)('POST /v1/ingest on %s', (kind) => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * A long CSV of about `totalBytes`, generated as it is read: `validRows` observations of the bench

@@ -58,7 +58,7 @@ function shellQuote(text: string): string {
 const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** argv to run a server tool: through `su postgres` when root, because PostgreSQL refuses root. */
-function pgCommand(args: readonly string[]): [string, string[]] {
+export function pgCommand(args: readonly string[]): [string, string[]] {
   const [file, ...rest] = args;
   if (!file) throw new Error('empty command');
   if (!isRoot()) return [file, rest];

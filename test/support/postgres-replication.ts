@@ -11,7 +11,7 @@ import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, postgresIds, runPg, startTemporaryPostgres, waitUntilReady, type TemporaryPostgres } from './postgres-cluster.ts';
+import { freePort, pgCommand, postgresIds, runPg, startTemporaryPostgres, waitUntilReady, type TemporaryPostgres } from './postgres-cluster.ts';
 
 export interface PrimaryWithStandby {
   readonly primary: TemporaryPostgres;
@@ -65,9 +65,8 @@ export async function startPrimaryWithStandby(): Promise<PrimaryWithStandby> {
   const stopSync = (): void => {
     if (standbyRunning) {
       try {
-        const pgCtl = [join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'];
-        if (process.getuid?.() === 0) execFileSync('su', ['postgres', '-s', '/bin/bash', '-c', pgCtl.map((a) => `'${a}'`).join(' ')], { stdio: 'ignore' });
-        else execFileSync(pgCtl[0]!, pgCtl.slice(1), { stdio: 'ignore' });
+        const [file, argv] = pgCommand([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
+        execFileSync(file, argv, { stdio: 'ignore' });
       } catch {
         // already stopped
       }
