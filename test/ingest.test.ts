@@ -81,10 +81,10 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
     expect(audit.some((a) => (a.details as { batchId: number }).batchId === summary.batchId)).toBe(true);
   });
 
-  it('treats re-ingesting the same content as a no-op', async () => {
+  it('treats re-ingesting the same content by the same owner as a no-op', async () => {
     const path = await writeFixture(dir, 'long-again.csv', LONG);
     const before = await snapshot(store);
-    const summary = await ingestFile(store, path);
+    const summary = await ingestFile(store, path, { owner: 'agency-a', sharing: 'owner' });
     expect(summary.skippedAsDuplicate).toBe(true);
     expect(summary.duplicateOf).toBeGreaterThan(0);
     expect(await snapshot(store)).toEqual(before);
