@@ -100,6 +100,36 @@ export async function buildApp(options: AppOptions) {
     // Before the store closes: a job in hand is stopped and marked failed (interrupted), never half-registered.
     app.addHook('onClose', () => runner.stop());
   }
+  // Graceful shutdown: close() first lets the requests in flight finish (up to
+  // THREATLENS_SHUTDOWN_GRACE_MS, default 30 s; new ones are answered 503 meanwhile), and only
+  // then do the onClose hooks stop the worker threads and the job runner and the store close.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    inFlight += 1;
+    let counted = true;
+    const finished = () => {
+      if (!counted) return;
+      counted = false;
+      inFlight -= 1;
+      if (inFlight === 0) drained?.();
+    };
+    // 'close' fires when the answer is sent or the client goes away, whichever comes first.
+    reply.raw.once('close', finished);
+    reply.raw.once('finish', finished);
+    done();
+  });
+  app.addHook('preClose', async () => {
+    if (inFlight === 0) return;
+    const graceMs = shutdownGraceFromEnv();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  });
   app.addSchema(ProblemSchema);
   const loadShedding = options.loadShedding ?? loadSheddingFromEnv();
   registerProblemHandlers(app, { retryAfterSeconds: loadShedding.retryAfterSeconds });
@@ -167,4 +197,12 @@ function computeThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): { threads?
   const threads = Number(env.THREATLENS_COMPUTE_THREADS);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`THREATLENS_COMPUTE_THREADS must be a whole number from 1 to 256; got "${env.THREATLENS_COMPUTE_THREADS}"`);
   return { threads };
+}
+
+/** THREATLENS_SHUTDOWN_GRACE_MS: how long close() waits for requests in flight (default 30,000). */
+function shutdownGraceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  if (!env.THREATLENS_SHUTDOWN_GRACE_MS) return 30_000;
+  const ms = Number(env.THREATLENS_SHUTDOWN_GRACE_MS);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`THREATLENS_SHUTDOWN_GRACE_MS must be a whole number of milliseconds; got "${env.THREATLENS_SHUTDOWN_GRACE_MS}"`);
+  return ms;
 }

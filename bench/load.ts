@@ -32,6 +32,7 @@ import {
   DASHBOARD_READ,
   ingestionsSent,
   line,
+  measure,
   MIXED_ASSESSMENT_SEEDS,
   mixedRequests,
   nextMessage,
@@ -40,7 +41,6 @@ import {
   startChild,
   storeKind,
   TARGETS,
-  type AutocannonResult,
   type PhaseResult,
   type StoreForBench,
 } from './load-support.ts';
@@ -109,8 +109,8 @@ async function main(): Promise<void> {
     const coldConnections = Math.max(1, Math.round(connections / 10));
     threatlens.send({ type: 'reset-loop' });
     const [coldReads, coldAssessments] = await Promise.all([
-      autocannon({ url: base + DASHBOARD_READ, connections: connections - coldConnections, duration, headers }),
-      autocannon({ url: base, connections: coldConnections, duration, headers, requests: coldAssessmentRequests() }),
+      measure({ url: base + DASHBOARD_READ, connections: connections - coldConnections, duration, headers }),
+      measure({ url: base, connections: coldConnections, duration, headers, requests: coldAssessmentRequests() }),
     ]);
     threatlens.send({ type: 'read-loop' });
     const coldLoop = (await nextMessage(threatlens, 'loop', 120_000)).delay;
@@ -122,10 +122,12 @@ async function main(): Promise<void> {
     console.log(line(bareResult) + `  (median of ${rounds} rounds)`);
     console.log(line(readResult) + `  (median of ${rounds} rounds)`);
     console.log(line(mixedResult) + `  (${mixedIngestions} ingestions of an agency's own data)`);
+    console.log(byKindLine(mixedResult));
     console.log(line(mixedAtRate));
+    console.log(byKindLine(mixedAtRate));
     console.log(line(mixedPublic) + `  (${mixedPublicIngestions} ingestions of public data: each changes every score)`);
-    const coldLine = (name: string, r: AutocannonResult) =>
-      `${name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(7)} req/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  max ${String(r.latency.max).padStart(5)} ms  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}`;
+    const coldLine = (name: string, { result: r, latency }: Awaited<ReturnType<typeof measure>>) =>
+      `${name.padEnd(26)} ${String(Math.round(r.requests.average * 10) / 10).padStart(7)} req/s  p50 ${String(latency.p50Ms).padStart(4)} ms  p99 ${String(latency.p99Ms).padStart(4)} ms  max ${String(latency.maxMs).padStart(5)} ms  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}`;
     console.log(coldLine(`  reads beside cold (${connections - coldConnections} c)`, coldReads));
     console.log(coldLine(`  cold assessments (${coldConnections} c)`, coldAssessments) + ` | event loop p50 ${coldLoop.p50Ms} ms p99 ${coldLoop.p99Ms} ms max ${coldLoop.maxMs} ms`);
     const ratio = readResult.rps / bareResult.rps;
@@ -136,16 +138,22 @@ async function main(): Promise<void> {
     const mixedErrors = mixedResult.errors + mixedResult.non2xx;
     console.log(`  mixed load: ${mixedErrors} errors or non-2xx of ${mixedResult.requests} (target 0): ${verdict(mixedErrors === 0)}; p99 ${mixedResult.p99Ms} ms (target < ${TARGETS.mixedP99Ms} ms): ${verdict(mixedResult.p99Ms < TARGETS.mixedP99Ms && mixedResult.backlogMs < TARGETS.mixedP99Ms)}` +
       (mixedResult.backlogMs >= TARGETS.mixedP99Ms ? ` (the server was still busy ${mixedResult.backlogMs} ms after the phase: requests unanswered at its end are missing from these figures)` : ''));
-    const coldErrors = coldReads.errors + coldReads.timeouts + coldReads.non2xx + coldAssessments.errors + coldAssessments.timeouts + coldAssessments.non2xx;
+    const coldErrors = [coldReads.result, coldAssessments.result].reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0);
     console.log(`  mixed load offered at ${mixedRate} req/s: ${mixedAtRate.errors + mixedAtRate.non2xx} errors or non-2xx of ${mixedAtRate.requests}; p99 ${mixedAtRate.p99Ms} ms (target < ${TARGETS.mixedP99Ms} ms): ${verdict(mixedAtRate.errors + mixedAtRate.non2xx === 0 && mixedAtRate.p99Ms < TARGETS.mixedP99Ms)}`);
     console.log(`  (no target) mixed load with public ingestion: p99 ${mixedPublic.p99Ms} ms, ${mixedPublic.errors + mixedPublic.non2xx} errors or non-2xx of ${mixedPublic.requests}`);
-    console.log(`  (no target) cold assessments: ${Math.round(coldAssessments.requests.average * 10) / 10}/s computed in worker threads, p50 ${coldAssessments.latency.p50} ms; reads beside them p99 ${coldReads.latency.p99} ms; ${coldErrors} errors or non-2xx`);
+    console.log(`  (no target) cold assessments: ${Math.round(coldAssessments.result.requests.average * 10) / 10}/s computed in worker threads, p50 ${coldAssessments.latency.p50Ms} ms; reads beside them p99 ${coldReads.latency.p99Ms} ms; ${coldErrors} errors or non-2xx`);
   } finally {
     for (const child of children) if (child.connected) child.disconnect();
     await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
     await store?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Latency by kind of request in a mixed phase: which kind makes its p99. */
+function byKindLine(r: PhaseResult): string {
+  if (!r.byKind) return '';
+  return '      by kind: ' + Object.entries(r.byKind).map(([kind, k]) => `${kind} ${k.count} p50 ${k.p50Ms} ms p99 ${k.p99Ms} ms max ${k.maxMs} ms`).join('; ');
 }
 
 /** Each figure the median over the rounds (the p99 the worst: a latency target must hold in every round). */
