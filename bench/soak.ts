@@ -14,8 +14,8 @@
  * The samples go to bench/out/soak-<time>.csv.
  *
  * Options: --minutes <m> (default 10), --sample-seconds <s> (10), --rate <requests/s overall>
- * (25: a rate this server sustains on the 2-core reference machine beside other work, see the
- * README), --connections <n> (20), --store postgres|pglite (default postgres when Debian's server is
+ * (200: about a tenth of what the mixed load saturates at on the 2-core reference machine, which
+ * it sustained for 10 minutes without an error; see docs/scaling.md), --connections <n> (20), --store postgres|pglite (default postgres when Debian's server is
  * installed: a temporary cluster, or a fresh database on DATABASE_URL when set).
  *
  * Latencies are those autocannon measured per response (its 'response' event), not corrected for
@@ -142,7 +142,7 @@ function trendLine(name: string, fit: TrendFit): string {
 async function main(): Promise<void> {
   const minutes = option('minutes', 10);
   const sampleSeconds = option('sample-seconds', 10);
-  const rate = option('rate', 25);
+  const rate = option('rate', 200);
   const connections = option('connections', 20);
   const durationSeconds = Math.round(minutes * 60);
   if (sampleSeconds * 3 > durationSeconds) throw new Error(`--minutes ${minutes} with --sample-seconds ${sampleSeconds} gives fewer than 3 samples; a trend needs more`);
