@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely';
 import type { DataScope } from '../engine/access/roles.ts';
 import { dataVersion } from '../engine/store/observations.ts';
 import type { Database } from '../engine/store/schema.ts';
+import { PromiseCache } from './promise-cache.ts';
 
 export type DataVersionInfo = Awaited<ReturnType<typeof dataVersion>>;
 
@@ -39,16 +40,15 @@ export interface CachedResponse {
 
 export class ReadCache {
   private readonly versions = new Map<string, { value: Promise<DataVersionInfo>; readAt: number }>();
-  private readonly responses = new Map<string, Promise<CachedResponse & { cacheable: boolean }>>();
+  private readonly responses: PromiseCache<CachedResponse & { cacheable: boolean }>;
   readonly versionTtlMs: number;
-  private readonly maxResponses: number;
 
   constructor(
     private readonly db: () => Kysely<Database>,
     options: ReadCacheOptions = {},
   ) {
     this.versionTtlMs = options.versionTtlMs ?? 0;
-    this.maxResponses = options.maxResponses ?? 256;
+    this.responses = new PromiseCache(options.maxResponses ?? 256, (answer) => answer.cacheable);
   }
 
   /**
@@ -82,22 +82,10 @@ export class ReadCache {
    * `make` says it is not cacheable (computed from something newer than the version, or older).
    */
   response(key: string, make: () => Promise<{ body: string | Buffer | ArrayBuffer; batches: readonly number[]; cacheable?: boolean }>): Promise<CachedResponse> {
-    const existing = this.responses.get(key);
-    if (existing) return existing;
-    const made = make().then(({ body, batches, cacheable = true }) => {
+    return this.responses.get(key, async () => {
+      const { body, batches, cacheable = true } = await make();
       const buffer = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
       return { body: buffer, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"`, batches, cacheable };
     });
-    this.responses.set(key, made);
-    made.then(
-      ({ cacheable }) => {
-        if (!cacheable && this.responses.get(key) === made) this.responses.delete(key);
-      },
-      () => {
-        if (this.responses.get(key) === made) this.responses.delete(key);
-      },
-    );
-    if (this.responses.size > this.maxResponses) this.responses.delete(this.responses.keys().next().value!);
-    return made;
   }
 }

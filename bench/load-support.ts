@@ -192,10 +192,13 @@ export function measure(options: Parameters<Autocannon>[0]): Promise<{ result: A
   });
 }
 
-interface AutocannonInstance {
+/** With a callback autocannon returns its instance: a 'response' event per answer, 'reqError' per error or timeout. */
+export interface AutocannonInstance {
   on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  on(event: 'reqError', listener: (error: Error) => void): this;
+  stop(): void;
 }
-const autocannonWithEvents = createRequire(import.meta.url)('autocannon') as (
+export const autocannonWithEvents = autocannon as unknown as (
   options: Parameters<Autocannon>[0],
   done: (error: Error | null, result: AutocannonResult) => void,
 ) => AutocannonInstance;

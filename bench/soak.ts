@@ -25,12 +25,12 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantileSorted } from 'simple-statistics';
 import {
+  autocannonWithEvents,
   benchStore,
   DASHBOARD_READ,
   ingestionsSent,
@@ -39,7 +39,6 @@ import {
   option,
   startChild,
   storeKind,
-  type AutocannonRequest,
   type AutocannonResult,
   type LoopDelay,
   type MemorySample,
@@ -47,18 +46,6 @@ import {
 } from './load-support.ts';
 import { firstMeasuredIndex, fitTrend, growthVerdict, GROWTH_THRESHOLD_MB_PER_HOUR, type TrendFit } from './soak-trend.ts';
 
-// autocannon ships no types. With a callback it returns its instance, an EventEmitter with a
-// 'response' event per answered request and 'reqError' per error or timeout.
-interface AutocannonInstance {
-  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
-  on(event: 'reqError', listener: (error: Error) => void): this;
-  stop(): void;
-}
-type AutocannonWithInstance = (
-  options: { url: string; connections: number; duration: number; overallRate: number; headers: Record<string, string>; requests: AutocannonRequest[] },
-  done: (error: Error | null, result: AutocannonResult) => void,
-) => AutocannonInstance;
-const autocannonWithInstance = createRequire(import.meta.url)('autocannon') as AutocannonWithInstance;
 
 interface Sample {
   readonly elapsedSeconds: number;
@@ -178,7 +165,7 @@ async function main(): Promise<void> {
     const startedAt = performance.now();
     let finished: AutocannonResult | undefined;
     const done = new Promise<AutocannonResult>((resolve, reject) => {
-      const instance = autocannonWithInstance(
+      const instance = autocannonWithEvents(
         { url: base, connections, duration: durationSeconds, overallRate: rate, headers, requests: mixedRequests(ready.uploaderKey!) },
         (error, result) => (error ? reject(error) : resolve((finished = result))),
       );

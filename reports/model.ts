@@ -7,7 +7,7 @@
  */
 import type { AssistanceAnswer } from '../engine/scoring/assistance-run.ts';
 import type { AssessmentResult } from '../engine/scoring/assessment.ts';
-import type { HandlingLevel, ReportInputBatch } from '../engine/store/reports.ts';
+import type { ReportInputBatch, ReportSummary } from '../engine/store/reports.ts';
 import { PathError, valueAt } from './values.ts';
 
 /** Bumped when the renderer's output changes for the same inputs (recorded with every report). */
@@ -19,21 +19,11 @@ export interface SubjectState {
   readonly subregion: string | null;
 }
 
-/** The report's own metadata, as GET /v1/reports/:ref answers it (paths into it resolve in both). */
-export interface ReportMeta {
-  readonly reference: string;
-  readonly title: string;
-  readonly kind: 'entity' | 'region';
-  readonly entity: string | null;
-  readonly region: string | null;
-  readonly entities: readonly string[];
-  readonly framework: { readonly id: string; readonly version: string };
-  readonly year: number;
-  readonly crimeAreas: readonly string[];
-  readonly handling: { readonly level: HandlingLevel; readonly allowedAgencies: readonly string[] };
-  readonly dataVersion: string;
-  readonly publishedAt: string;
-  readonly publishedBy: string;
+/**
+ * The report's own metadata, as GET /v1/reports/:ref answers it (paths into it resolve in both):
+ * a library entry's fields, less what the library adds (id, documents, search), batches in full.
+ */
+export interface ReportMeta extends Omit<ReportSummary, 'id' | 'inputBatchIds' | 'summary' | 'documents' | 'rank' | 'headline'> {
   readonly purpose: string | null;
   readonly paramsHash: string;
   readonly assessmentId: number;

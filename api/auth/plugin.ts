@@ -322,9 +322,14 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
     }
     const principal = credential === null ? demo : looksLikeApiKey(credential) ? keys.peek(credential) : undefined;
     if (!principal || !rule.roles.includes(principal.role)) return false;
+    admit(request, principal);
+    return true;
+  };
+
+  /** The request runs as `principal`, which the route's roles allow. */
+  const admit = (request: FastifyRequest, principal: Principal): void => {
     request.principal = principal;
     request.accessNotes = { batches: new Set(), entities: new Set(), indicators: new Set(), audited: false, noted: false };
-    return true;
   };
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -369,7 +374,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
       });
       throw new ThreatLensError('TL_FORBIDDEN', `role ${principal.role} may not ${request.method} ${request.routeOptions.url}; allowed: ${rule.roles.join(', ')}`);
     }
-    request.accessNotes = { batches: new Set(), entities: new Set(), indicators: new Set(), audited: false, noted: false };
+    admit(request, principal);
   };
 
   // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates cannot be stored as UTF-8: refuse

@@ -16,6 +16,7 @@ import { frameworkParamsHash, loadAssessmentContext, type AssessmentCompute, typ
 import type { Framework } from '../../engine/scoring/framework.ts';
 import { dataVersion } from '../../engine/store/observations.ts';
 import type { Database } from '../../engine/store/schema.ts';
+import { PromiseCache } from '../promise-cache.ts';
 import type { ReadCache } from '../read-cache.ts';
 import type { AssessTaskInput } from './tasks.ts';
 
@@ -30,9 +31,8 @@ export class AssessmentComputer implements AssessmentCompute {
   /** Started on the first assessment: most processes (tests, CLI) never need the threads. */
   private pool: Piscina<AssessTaskInput, AssessmentResult> | undefined;
   private readonly threads: number;
-  private readonly contexts = new Map<string, Promise<LoadedAssessmentContext>>();
-  private readonly results = new Map<string, Promise<AssessmentResult>>();
-  private readonly maxEntries: number;
+  private readonly contexts: PromiseCache<LoadedAssessmentContext>;
+  private readonly results: PromiseCache<AssessmentResult>;
   /** Framework parameter hashes by framework object (hashing is not free). */
   private readonly paramsHashes = new WeakMap<Framework, string>();
 
@@ -45,7 +45,9 @@ export class AssessmentComputer implements AssessmentCompute {
     options: AssessmentComputerOptions = {},
   ) {
     this.threads = options.threads ?? Math.max(1, availableParallelism() - 1);
-    this.maxEntries = options.maxEntries ?? 64;
+    const maxEntries = options.maxEntries ?? 64;
+    this.contexts = new PromiseCache(maxEntries);
+    this.results = new PromiseCache(maxEntries);
   }
 
   dataVersion(db: Kysely<Database>, scope: DataScope): Promise<{ version: string }> {
@@ -55,7 +57,7 @@ export class AssessmentComputer implements AssessmentCompute {
   loadContext(db: Kysely<Database>, framework: Framework, year: number, trendYears: number | undefined, scope: DataScope, version: string): Promise<LoadedAssessmentContext> {
     // The version hashes the batches the scope may see: scopes that see the same batches share inputs.
     const key = `${this.paramsHash(framework)}|${version}|${year}|${trendYears ?? ''}`;
-    return this.remember(this.contexts, key, async () => {
+    return this.contexts.get(key, async () => {
       const loaded = await loadAssessmentContext(db, framework, year, trendYears, scope);
       // Data that changed while it was read belongs to another version: use it, do not remember it.
       if ((await dataVersion(db, scope)).version !== version) this.contexts.delete(key);
@@ -68,12 +70,7 @@ export class AssessmentComputer implements AssessmentCompute {
     const key = `${this.paramsHash(context.framework)}|${version}|${JSON.stringify([year, entity, seed, runs, weightNoise, trendYears, sensitivityN])}`;
     this.pool ??= new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
     const pool = this.pool;
-    return this.remember(this.results, key, () => pool.run({ context, options }));
-  }
-
-  /** Computations waiting for a free worker thread. */
-  get queued(): number {
-    return this.pool?.queueSize ?? 0;
+    return this.results.get(key, () => pool.run({ context, options }));
   }
 
   async close(): Promise<void> {
@@ -88,18 +85,5 @@ export class AssessmentComputer implements AssessmentCompute {
       this.paramsHashes.set(framework, hash);
     }
     return hash;
-  }
-
-  private remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-    let entry = cache.get(key);
-    if (!entry) {
-      entry = make();
-      cache.set(key, entry);
-      entry.catch(() => {
-        if (cache.get(key) === entry) cache.delete(key);
-      });
-      if (cache.size > this.maxEntries) cache.delete(cache.keys().next().value!);
-    }
-    return entry;
   }
 }

@@ -16,7 +16,7 @@ import { Type } from 'typebox';
 import { OSCE_PARTICIPATING_ISO3 } from '../../datasets/reference/osce.ts';
 import { ROLES, type DataScope } from '../../engine/access/roles.ts';
 import { ThreatLensError } from '../../engine/errors.ts';
-import { frameworkParamsHash, frameworkScoreTable, type FrameworkScoreTable } from '../../engine/scoring/assessment-run.ts';
+import { frameworkScoreTable } from '../../engine/scoring/assessment-run.ts';
 import {
   DEFAULT_SIMPLE_COMPOSITE_OPTIONS,
   scoreSimpleComposite,
@@ -25,7 +25,7 @@ import {
   type NodeScore,
 } from '../../engine/scoring/simple-composite.ts';
 import { listEntities, listIndicators } from '../../engine/store/catalogue.ts';
-import { currentAnnualValues, dataVersion, yearsWithAnnualValues } from '../../engine/store/observations.ts';
+import { currentAnnualValues, yearsWithAnnualValues } from '../../engine/store/observations.ts';
 import { getRiskScores, scoredYears, scoreNodes } from '../../engine/store/risk-scores.ts';
 import type { Database } from '../../engine/store/schema.ts';
 import { batchVisible } from '../../engine/store/visibility.ts';

@@ -18,7 +18,7 @@
  * same seed), 5th-95th percentiles of each gap and of its rank.
  */
 import type { CrimeArea, Polarity } from '../types.ts';
-import { pipelineChoices, uncertaintySpace, ASSESSMENT_DEFAULTS } from './assessment.ts';
+import { pipelineChoices, uncertaintySpace, ASSESSMENT_DEFAULTS, type AssessmentContext } from './assessment.ts';
 import { explainScore } from './explain.ts';
 import type { Framework, FrameworkNode } from './framework.ts';
 import { prepareYear, runPipeline, scoreRoots, type Panel, type PreparedYear } from './pipeline.ts';
@@ -44,15 +44,8 @@ export const ASSISTANCE_DEFAULTS = {
   windowYears: 10,
 } as const;
 
-export interface AssistanceContext {
-  readonly framework: Framework;
-  readonly panel: Panel;
-  readonly polarities: ReadonlyMap<string, Polarity>;
-  readonly crimeAreas: ReadonlyMap<string, CrimeArea>;
-  readonly indicatorNames: ReadonlyMap<string, string>;
-  readonly entityNames: ReadonlyMap<string, string>;
-  readonly groups?: ReadonlyMap<string, string>;
-}
+/** What an assistance analysis reads: an assessment's context, without the batch grades. */
+export type AssistanceContext = Omit<AssessmentContext, 'grades'>;
 
 /** What the data-capacity gaps read from the data-quality report (engine/quality/report.ts). */
 export interface DataCapacityQuality {
