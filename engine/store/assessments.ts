@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { scopeAllowsResult } from '../access/sharing.ts';
-import { appendAudit } from './audit.ts';
+import { auditedWrite, type AuditEntry } from './audit.ts';
 import type { Database } from './schema.ts';
 import { batchSharing } from './visibility.ts';
 
@@ -40,8 +40,12 @@ export interface StoredAssessment extends AssessmentRecord {
   readonly createdAt: string;
 }
 
+/**
+ * Stores an assessment with its audit entry (assessment.create), in one transaction shared with
+ * other audited writes of the same moment (group commit: engine/store/audit.ts auditedWrite).
+ */
 export async function insertAssessment(db: Kysely<Database>, record: AssessmentRecord): Promise<StoredAssessment> {
-  return db.transaction().execute(async (trx) => {
+  const { value } = await auditedWrite(db, async (trx) => {
     const row = await trx
       .insertInto('assessments')
       .values({
@@ -63,7 +67,7 @@ export async function insertAssessment(db: Kysely<Database>, record: AssessmentR
       })
       .returning(['id', 'created_at'])
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, {
+    const entry: AuditEntry = {
       actor: record.requestedBy,
       agency: record.requestedAgency ?? null,
       role: record.requestedRole ?? null,
@@ -80,10 +84,11 @@ export async function insertAssessment(db: Kysely<Database>, record: AssessmentR
       },
       purpose: record.purpose,
       outcome: 'ok',
-    });
-    const { auditDetails: _details, indicators: _indicators, ...stored } = record;
-    return { ...stored, id: row.id, createdAt: new Date(row.created_at).toISOString() };
+    };
+    return { value: row, entry };
   });
+  const { auditDetails: _details, indicators: _indicators, ...stored } = record;
+  return { ...stored, id: value.id, createdAt: new Date(value.created_at).toISOString() };
 }
 
 /**
