@@ -105,18 +105,15 @@ export async function buildApp(options: AppOptions) {
   // then do the onClose hooks stop the worker threads and the job runner and the store close.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  app.addHook('onRequest', (request, reply, done) => {
+  // One listener for all requests: a closure per request cost more than the counting itself.
+  const finished = () => {
+    inFlight -= 1;
+    if (inFlight === 0) drained?.();
+  };
+  app.addHook('onRequest', (_request, reply, done) => {
     inFlight += 1;
-    let counted = true;
-    const finished = () => {
-      if (!counted) return;
-      counted = false;
-      inFlight -= 1;
-      if (inFlight === 0) drained?.();
-    };
-    // 'close' fires when the answer is sent or the client goes away, whichever comes first.
+    // A response emits 'close' once, after it is sent or when the client goes away.
     reply.raw.once('close', finished);
-    reply.raw.once('finish', finished);
     done();
   });
   app.addHook('preClose', async () => {

@@ -5,9 +5,12 @@
  * keys, JWTs good and bad), demo access, the stated purpose, key administration, and hardening:
  * security headers, CORS, body limit, rate limit per principal, errors without internals.
  */
+import { createServer, type ServerResponse } from 'node:http';
+import helmet from 'helmet';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../api/app.ts';
+import { securityHeaders } from '../api/auth/plugin.ts';
 import { signJwt } from '../api/auth/tokens.ts';
 import type { AccessRule } from '../api/auth/types.ts';
 import { ingestFile } from '../datasets/ingest.ts';
@@ -244,6 +247,17 @@ describe.each(STORE_KINDS)('access control on %s', (kind) => {
     expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    // The headers taken once are exactly those helmet's middleware sets on a real Node response,
+    // and every answer carries them, a refusal too.
+    const live = await helmetOnRealResponse();
+    expect(securityHeaders()).toEqual(live);
+    expect(Object.keys(live).length).toBeGreaterThanOrEqual(10);
+    const refused = await app.inject({ url: '/v1/indicators', headers: { authorization: 'Bearer tl_nope' } });
+    expect(refused.statusCode).toBe(401);
+    for (const [name, value] of Object.entries(live)) {
+      expect(res.headers[name], name).toBe(value);
+      expect(refused.headers[name], name).toBe(value);
+    }
 
     const withCors = await buildApp({ store, access: { rateLimit: false, corsOrigins: ['https://dashboard.example'] } });
     try {
@@ -295,3 +309,22 @@ describe.each(STORE_KINDS)('access control on %s', (kind) => {
     }
   });
 });
+
+/** What helmet's middleware, with ThreatLens's options, sets on a real response of Node's HTTP server. */
+async function helmetOnRealResponse(): Promise<Record<string, string>> {
+  const middleware = helmet({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } } });
+  const server = createServer((req, res: ServerResponse) => {
+    middleware(req, res, () => {
+      const headers = Object.fromEntries(Object.entries(res.getHeaders()).map(([k, v]) => [k, String(v)]));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(headers));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    return (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Record<string, string>;
+  } finally {
+    server.close();
+  }
+}

@@ -77,6 +77,7 @@ export function principalFromClaims(claims: Record<string, unknown>): Principal 
  * command line, in another process, stops working within `ttlMs`.
  */
 export class KeyVerifier {
+  /** `until`: when the check must be made again; never later than the key's expiry. */
   private readonly cache = new Map<string, { check: KeyCheck; until: number }>();
 
   constructor(
@@ -92,30 +93,25 @@ export class KeyVerifier {
     // request cost 4% of a dashboard read. The database only ever holds the hash.
     let entry = this.cache.get(key);
     if (!entry || entry.until <= now) {
+      // The database check refuses expired keys; a remembered check ends when the key expires.
       const check = await verifyApiKey(this.db, key);
-      entry = { check, until: now + this.ttlMs };
-      if (this.ttlMs > 0) {
+      const expiresAt = check.ok && check.principal.expiresAt ? Date.parse(check.principal.expiresAt) : Infinity;
+      entry = { check, until: Math.min(now + this.ttlMs, expiresAt) };
+      if (entry.until > now) {
         if (this.cache.size >= this.maxEntries) this.cache.clear();
         this.cache.set(key, entry);
       }
     }
     const { check } = entry;
     if (!check.ok) throw unauthenticated(check.reason);
-    if (check.principal.expiresAt && Date.parse(check.principal.expiresAt) <= now) {
-      this.cache.delete(key);
-      throw unauthenticated(`API key ${check.principal.keyId} expired on ${check.principal.expiresAt}`);
-    }
     return check.principal;
   }
 
   /** The principal of a key checked recently and still valid, without waiting; undefined otherwise. */
   peek(key: string): Principal | undefined {
     const entry = this.cache.get(key);
-    const now = Date.now();
-    if (!entry || entry.until <= now || !entry.check.ok) return undefined;
-    const { principal } = entry.check;
-    if (principal.expiresAt && Date.parse(principal.expiresAt) <= now) return undefined;
-    return principal;
+    if (!entry || entry.until <= Date.now() || !entry.check.ok) return undefined;
+    return entry.check.principal;
   }
 
   forget(): void {
