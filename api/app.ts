@@ -2,6 +2,7 @@
  * The ThreatLens API as a Fastify plugin tree: schemas, OpenAPI, problem+json errors, routes.
  * `server.ts` owns listening, logging and shutdown; tests call `buildApp` and `app.inject`.
  */
+import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -68,6 +69,10 @@ export interface AppOptions {
 
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 
+/** Where a request's handler is, for the count of requests in flight (see buildApp). */
+const HANDLER = Symbol('threatlens.handler');
+type TrackedResponse = ServerResponse & { [HANDLER]?: 'working' | 'answered' | 'abandoned' };
+
 export async function buildApp(options: AppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
@@ -103,17 +108,25 @@ export async function buildApp(options: AppOptions) {
   // Graceful shutdown: close() first lets the requests in flight finish (up to
   // THREATLENS_SHUTDOWN_GRACE_MS, default 30 s; new ones are answered 503 meanwhile), and only
   // then do the onClose hooks stop the worker threads and the job runner and the store close.
+  // A request is in flight until its answer is sent, or, when the client went away first, until
+  // its handler has handed over an answer (onSend, registered below): the work it does (an
+  // ingestion's transaction, an audit entry) must not find the store closed under it.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  // One listener for all requests: a closure per request cost more than the counting itself.
-  const finished = () => {
+  const release = () => {
     inFlight -= 1;
     if (inFlight === 0) drained?.();
   };
+  // One listener for all requests: a closure per request cost more than the counting itself.
+  function responseClosed(this: TrackedResponse) {
+    if (this.writableEnded || this[HANDLER] === 'answered') release();
+    else this[HANDLER] = 'abandoned';
+  }
   app.addHook('onRequest', (_request, reply, done) => {
     inFlight += 1;
+    (reply.raw as TrackedResponse)[HANDLER] = 'working';
     // A response emits 'close' once, after it is sent or when the client goes away.
-    reply.raw.once('close', finished);
+    reply.raw.once('close', responseClosed);
     done();
   });
   app.addHook('preClose', async () => {
@@ -134,6 +147,13 @@ export async function buildApp(options: AppOptions) {
   await registerLoadShedding(app, options.store, loadShedding);
   // Before any route: it checks each route's access declaration as the route is added.
   await registerAccessControl(app, options.store, options.access ?? {});
+  // After access control's onSend (the audit of a read), which the answer waits for.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const raw = reply.raw as TrackedResponse;
+    if (raw[HANDLER] === 'abandoned') release();
+    raw[HANDLER] = 'answered';
+    done(null, payload);
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -46,4 +46,37 @@ describe('closing the app with requests in flight', () => {
     expect(assessed.json().entity).toBe('ALB');
     expect((await store.db.selectFrom('ingestion_batches').select('id').execute()).length).toBe(batchesBefore + 1);
   }, 120_000);
+
+  it('a request whose client went away still finishes its work before the app closes', async () => {
+    const app = await buildApp({ store, access: { rateLimit: false } });
+    // The client leaves only once the handler runs: leaving earlier, while the body is read, ends the request before it does anything.
+    let handlerStarted!: () => void;
+    const started = new Promise<void>((resolve) => (handlerStarted = resolve));
+    app.addHook('preHandler', (_request, _reply, done) => {
+      handlerStarted();
+      done();
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const key = await testKey(store, 'analyst', 'shutdown-abandoned');
+    const seed = 4242;
+    const client = new AbortController();
+    const request = fetch(`http://127.0.0.1:${port}/v1/assessments`, {
+      method: 'POST',
+      headers: { ...key.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ framework: 'osce-threat-demo', year: 2022, entity: 'ALB', runs: 300, seed, purpose: 'shutdown test, client gone' }),
+      signal: client.signal,
+    }).catch((error: unknown) => error);
+    // Let the handler start (a cold assessment: its inputs are read and it is computed in a worker thread), then leave.
+    await started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.abort();
+    expect(await request).toBeInstanceOf(Error);
+    await app.close();
+    // Had the app closed when the client left, the worker threads would have stopped under the
+    // handler and nothing would be stored.
+    const stored = await store.db.selectFrom('assessments').select('id').where('seed', '=', seed).execute();
+    expect(stored).toHaveLength(1);
+  }, 120_000);
 });
+
