@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertAssessment, type AssessmentRecord } from '../engine/store/assessments.ts';
 import { appendAudit, auditedWrite, verifyAuditChain, type AuditEntry } from '../engine/store/audit.ts';
 import type { Store, StoreKind } from '../engine/store/database.ts';
 import { openTestStore, STORE_KINDS } from './support/stores.ts';
@@ -98,4 +99,44 @@ describe.each(STORE_KINDS)('group commit of audited writes on %s', (kind: StoreK
     expect(agencies).toEqual([]);
     expect((await verifyAuditChain(store.db)).ok).toBe(true);
   });
+
+  it('assessments asked for together are inserted in one statement; each gets its own row and its own audit entry', async () => {
+    const record = (i: number): AssessmentRecord => ({
+      entity: i % 2 ? 'ALB' : null,
+      year: 2020 + (i % 3),
+      method: 'test-method',
+      methodVersion: '1',
+      paramsHash: 'p',
+      dataVersion: 'v',
+      codeVersion: 'c',
+      seed: i % 4 === 0 ? null : 1000 + i,
+      result: { i, text: `result ${i}` },
+      provenance: { i },
+      requestedBy: `analyst-${i % 5}`,
+      purpose: i % 3 ? `purpose ${i}` : null,
+      requestedAgency: `agency-${i % 2}`,
+      requestedRole: 'analyst',
+      inputBatches: [i],
+    });
+    const stored = await Promise.all(Array.from({ length: 40 }, (_, i) => insertAssessment(store.db, record(i))));
+    expect(new Set(stored.map((s) => s.id)).size).toBe(40);
+    for (const [i, s] of stored.entries()) {
+      const row = await store.db.selectFrom('assessments').select(['result', 'requested_by', 'input_batches']).where('id', '=', s.id).executeTakeFirstOrThrow();
+      const result = typeof row.result === 'string' ? JSON.parse(row.result) : row.result;
+      expect(result.i).toBe(i);
+      expect(row.requested_by).toBe(`analyst-${i % 5}`);
+      expect(row.input_batches).toEqual([i]);
+    }
+    const entries = await store.db.selectFrom('audit_log').select(['actor', 'details']).where('action', '=', 'assessment.create').orderBy('id').execute();
+    const byAssessment = new Map(entries.map((e) => [(typeof e.details === 'string' ? JSON.parse(e.details) : e.details).assessmentId as number, e]));
+    for (const [i, s] of stored.entries()) {
+      const entry = byAssessment.get(s.id)!;
+      expect(entry.actor).toBe(`analyst-${i % 5}`);
+      expect((typeof entry.details === 'string' ? JSON.parse(entry.details) : entry.details).batches).toEqual([i]);
+    }
+    const { rows } = await sql<{ n: string }>`select count(distinct xmin::text) as n from assessments where method = 'test-method'`.execute(store.db);
+    expect(Number(rows[0]!.n)).toBeLessThanOrEqual(3);
+    expect((await verifyAuditChain(store.db)).ok).toBe(true);
+  });
 });
+

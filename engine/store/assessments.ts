@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { scopeAllowsResult } from '../access/sharing.ts';
-import { auditedWrite, type AuditEntry } from './audit.ts';
+import { GroupWriter, type AuditEntry, type GroupWrite } from './audit.ts';
 import type { Database } from './schema.ts';
 import { batchSharing } from './visibility.ts';
 
@@ -40,53 +40,74 @@ export interface StoredAssessment extends AssessmentRecord {
   readonly createdAt: string;
 }
 
+function assessmentRow(record: AssessmentRecord) {
+  return {
+    entity_code: record.entity,
+    year: record.year,
+    method: record.method,
+    method_version: record.methodVersion,
+    params_hash: record.paramsHash,
+    data_version: record.dataVersion,
+    code_version: record.codeVersion,
+    seed: record.seed,
+    result: JSON.stringify(record.result),
+    provenance: JSON.stringify(record.provenance),
+    requested_by: record.requestedBy,
+    purpose: record.purpose,
+    input_batches: [...(record.inputBatches ?? [])],
+    requested_agency: record.requestedAgency ?? null,
+    requested_role: record.requestedRole ?? null,
+  };
+}
+
+function creationEntry(record: AssessmentRecord, id: number): AuditEntry {
+  return {
+    actor: record.requestedBy,
+    agency: record.requestedAgency ?? null,
+    role: record.requestedRole ?? null,
+    action: 'assessment.create',
+    details: {
+      ...record.auditDetails,
+      assessmentId: id,
+      entity: record.entity,
+      year: record.year,
+      method: record.method,
+      dataVersion: record.dataVersion,
+      ...(record.inputBatches ? { batches: [...record.inputBatches] } : {}),
+      ...(record.indicators ? { indicators: [...record.indicators] } : {}),
+    },
+    purpose: record.purpose,
+    outcome: 'ok',
+  };
+}
+
+/** The assessments of one group, in one INSERT; each with its audit entry (assessment.create). */
+const insertGroup: GroupWrite<AssessmentRecord, { id: number; created_at: Date | string }> = async (trx, records) => {
+  const rows = await trx
+    .insertInto('assessments')
+    .values(records.map(assessmentRow))
+    .returning(['id', 'created_at', 'requested_by', 'seed', 'entity_code', 'purpose', 'requested_agency'])
+    .execute();
+  // PostgreSQL returns the rows of a multi-row VALUES in order; were it ever otherwise, an audit
+  // entry would name another request's assessment: check, and roll back rather than mislabel.
+  rows.forEach((row, i) => {
+    const r = records[i]!;
+    const same = row.requested_by === r.requestedBy && (row.seed === null ? r.seed === null : Number(row.seed) === r.seed) && row.entity_code === r.entity && row.purpose === r.purpose && row.requested_agency === (r.requestedAgency ?? null);
+    if (!same) throw new Error('assessment rows came back out of order from a multi-row insert');
+  });
+  return rows.map((row, i) => ({ value: { id: row.id, created_at: row.created_at }, entry: creationEntry(records[i]!, row.id) }));
+};
+
+const writers = new WeakMap<Kysely<Database>, GroupWriter<AssessmentRecord, { id: number; created_at: Date | string }>>();
+
 /**
- * Stores an assessment with its audit entry (assessment.create), in one transaction shared with
- * other audited writes of the same moment (group commit: engine/store/audit.ts auditedWrite).
+ * Stores an assessment with its audit entry (assessment.create), committed together with the
+ * assessments asked for at the same moment (group commit: GroupWriter in engine/store/audit.ts).
  */
 export async function insertAssessment(db: Kysely<Database>, record: AssessmentRecord): Promise<StoredAssessment> {
-  const { value } = await auditedWrite(db, async (trx) => {
-    const row = await trx
-      .insertInto('assessments')
-      .values({
-        entity_code: record.entity,
-        year: record.year,
-        method: record.method,
-        method_version: record.methodVersion,
-        params_hash: record.paramsHash,
-        data_version: record.dataVersion,
-        code_version: record.codeVersion,
-        seed: record.seed,
-        result: JSON.stringify(record.result),
-        provenance: JSON.stringify(record.provenance),
-        requested_by: record.requestedBy,
-        purpose: record.purpose,
-        input_batches: [...(record.inputBatches ?? [])],
-        requested_agency: record.requestedAgency ?? null,
-        requested_role: record.requestedRole ?? null,
-      })
-      .returning(['id', 'created_at'])
-      .executeTakeFirstOrThrow();
-    const entry: AuditEntry = {
-      actor: record.requestedBy,
-      agency: record.requestedAgency ?? null,
-      role: record.requestedRole ?? null,
-      action: 'assessment.create',
-      details: {
-        ...record.auditDetails,
-        assessmentId: row.id,
-        entity: record.entity,
-        year: record.year,
-        method: record.method,
-        dataVersion: record.dataVersion,
-        ...(record.inputBatches ? { batches: [...record.inputBatches] } : {}),
-        ...(record.indicators ? { indicators: [...record.indicators] } : {}),
-      },
-      purpose: record.purpose,
-      outcome: 'ok',
-    };
-    return { value: row, entry };
-  });
+  let writer = writers.get(db);
+  if (!writer) writers.set(db, (writer = new GroupWriter(db, insertGroup)));
+  const { value } = await writer.submit(record);
   const { auditDetails: _details, indicators: _indicators, ...stored } = record;
   return { ...stored, id: value.id, createdAt: new Date(value.created_at).toISOString() };
 }

@@ -138,39 +138,50 @@ export async function appendAudit(trx: Transaction<Database> | Kysely<Database>,
 // Group commit
 // ---------------------------------------------------------------------------------------------
 
-/** A write that the audit log must record: its rows, written in `trx`, and the entry that records them. */
-export type AuditedWork<T> = (trx: Transaction<Database>) => Promise<{ value: T; entry: AuditEntry }>;
+/** What one audited write gives back: its own value, and its entry in the log. */
+export interface AuditedResult<T> {
+  readonly value: T;
+  readonly audit: AppendedAudit;
+}
 
-interface PendingWrite {
-  readonly work: AuditedWork<unknown>;
-  readonly resolve: (result: { value: unknown; audit: AppendedAudit }) => void;
+/**
+ * Writes a group of items in `trx` and returns, for each item in order, its value and the audit
+ * entry that records it. It must only write in `trx`: it runs again, item by item, if it fails.
+ */
+export type GroupWrite<I, T> = (trx: Transaction<Database>, items: readonly I[]) => Promise<Array<{ value: T; entry: AuditEntry }>>;
+
+interface Pending<I, T> {
+  readonly item: I;
+  readonly resolve: (result: AuditedResult<T>) => void;
   readonly reject: (error: unknown) => void;
 }
 
-/** At most this many writes share one transaction. */
-const MAX_GROUP = 64;
-
 /**
  * Group commit for audited writes. The chain makes every append wait for the one before to commit
- * (one lock, held through the commit's WAL flush), so one write at a time tops out at about a
- * hundred a second. Writes that arrive while a transaction is committing wait for it, and then go
- * together in the next one: their rows, and their entries appended in one statement, for one lock
- * and one flush. An idle writer starts at once, so a lone write waits for nothing.
+ * (one lock, held through the commit's WAL flush), and each statement of a transaction waits its
+ * turn on a busy event loop; one write at a time topped out at about a hundred a second. Items
+ * that arrive while a group is committing wait, and then go together in the next transaction:
+ * their rows (as one statement where `write` can), and their entries appended in one statement,
+ * for one lock and one flush. An idle writer starts at once, so a lone write waits for nothing.
  *
- * If one write's own work fails, the transaction is rolled back, that write gets its error and the
- * others are tried again without it. If the append or the commit fails, every write in the group
- * gets that error (none was stored, or, if the commit's fate is unknown, the same as for a single
- * write).
+ * If the group's write fails, each of its items is tried again alone, so that the item at fault
+ * gets its own error and the others are stored. If the append or the commit fails, every item of
+ * the group gets that error: none was stored (or, if the connection died in the commit, its fate
+ * is as unknown as that of a single write).
  */
-class AuditedWriter {
-  private pending: PendingWrite[] = [];
+export class GroupWriter<I, T> {
+  private pending: Array<Pending<I, T>> = [];
   private running = false;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly write: GroupWrite<I, T>,
+    private readonly maxGroup = 64,
+  ) {}
 
-  submit<T>(work: AuditedWork<T>): Promise<{ value: T; audit: AppendedAudit }> {
+  submit(item: I): Promise<AuditedResult<T>> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ work, resolve, reject } as PendingWrite);
+      this.pending.push({ item, resolve, reject });
       if (!this.running) void this.drain();
     });
   }
@@ -178,54 +189,60 @@ class AuditedWriter {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.pending.length > 0) await this.commit(this.pending.splice(0, MAX_GROUP));
+      while (this.pending.length > 0) await this.commit(this.pending.splice(0, this.maxGroup));
     } finally {
       this.running = false;
     }
   }
 
-  private async commit(group: PendingWrite[]): Promise<void> {
-    let failed: { write: PendingWrite; error: unknown } | undefined;
-    let results: Array<{ value: unknown; audit: AppendedAudit }>;
+  private async commit(group: Array<Pending<I, T>>): Promise<void> {
+    let writeFailed = false;
+    let results: Array<AuditedResult<T>>;
     try {
       results = await this.db.transaction().execute(async (trx) => {
-        const done: Array<{ value: unknown; entry: AuditEntry }> = [];
-        for (const write of group) {
-          try {
-            done.push(await write.work(trx));
-          } catch (error) {
-            failed = { write, error };
-            throw error;
-          }
+        let written: Array<{ value: T; entry: AuditEntry }>;
+        try {
+          written = await this.write(trx, group.map((p) => p.item));
+        } catch (error) {
+          writeFailed = true;
+          throw error;
         }
-        const audits = await appendAuditEntries(trx, done.map((d) => d.entry));
-        return done.map((d, i) => ({ value: d.value, audit: audits[i]! }));
+        if (written.length !== group.length) throw new Error(`a group write returned ${written.length} results for ${group.length} items`);
+        const audits = await appendAuditEntries(trx, written.map((w) => w.entry));
+        return written.map((w, i) => ({ value: w.value, audit: audits[i]! }));
       });
     } catch (error) {
-      if (failed) {
-        failed.write.reject(failed.error);
-        // The others did nothing wrong: they go first in the next transaction.
-        this.pending.unshift(...group.filter((w) => w !== failed!.write));
+      if (writeFailed && group.length > 1) {
+        for (const one of group) await this.commit([one]);
       } else {
-        for (const write of group) write.reject(error);
+        for (const p of group) p.reject(error);
       }
       return;
     }
-    group.forEach((write, i) => write.resolve(results[i]!));
+    group.forEach((p, i) => p.resolve(results[i]!));
   }
 }
 
-const writers = new WeakMap<Kysely<Database>, AuditedWriter>();
+/** A write that the audit log must record: its rows, written in `trx`, and the entry that records them. */
+export type AuditedWork<T> = (trx: Transaction<Database>) => Promise<{ value: T; entry: AuditEntry }>;
+
+const runEach: GroupWrite<AuditedWork<unknown>, unknown> = async (trx, works) => {
+  const written: Array<{ value: unknown; entry: AuditEntry }> = [];
+  for (const work of works) written.push(await work(trx));
+  return written;
+};
+
+const writers = new WeakMap<Kysely<Database>, GroupWriter<AuditedWork<unknown>, unknown>>();
 
 /**
  * Runs `work` in a transaction and appends the audit entry it returns in the same transaction,
- * committed together with other audited writes waiting at the same moment (see AuditedWriter).
+ * committed together with other audited writes waiting at the same moment (GroupWriter).
  * `work` may run more than once if another write in its group fails: it must only write in `trx`.
  */
-export function auditedWrite<T>(db: Kysely<Database>, work: AuditedWork<T>): Promise<{ value: T; audit: AppendedAudit }> {
+export function auditedWrite<T>(db: Kysely<Database>, work: AuditedWork<T>): Promise<AuditedResult<T>> {
   let writer = writers.get(db);
-  if (!writer) writers.set(db, (writer = new AuditedWriter(db)));
-  return writer.submit(work);
+  if (!writer) writers.set(db, (writer = new GroupWriter(db, runEach)));
+  return writer.submit(work) as Promise<AuditedResult<T>>;
 }
 
 // ---------------------------------------------------------------------------------------------
