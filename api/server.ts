@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { loadDemoData, storeIsEmpty } from '../datasets/demo/load.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
 import { seedReferenceData } from '../engine/store/catalogue.ts';
+import { describeStoreError, isStoreUnavailable } from '../engine/store/availability.ts';
 import { openStore, storeOptionsFromEnv, type Store, type StoreOptions } from '../engine/store/database.ts';
 import type { Role } from '../engine/access/roles.ts';
 import { buildApp, DEFAULT_BODY_LIMIT, type App } from './app.ts';
@@ -26,6 +27,8 @@ export interface ServeOptions {
    */
   readonly demoAccessRole?: Role;
   readonly log?: (line: string) => void;
+  /** How long to wait at start for a PostgreSQL that is not reachable (default: THREATLENS_DB_WAIT_SECONDS, 60 s). */
+  readonly databaseWaitMs?: number;
 }
 
 export interface RunningServer {
@@ -37,22 +40,58 @@ export interface RunningServer {
 
 export async function prepareStore(storeOptions: StoreOptions, demoIfEmpty: boolean, log: (line: string) => void): Promise<Store> {
   const store = await openStore(storeOptions);
-  log(`store: ${store.kind} at ${store.location}`);
-  await seedReferenceData(store.db);
-  if (demoIfEmpty && (await storeIsEmpty(store.db))) {
-    const dir = store.kind === 'pglite' && store.location !== 'memory' ? join(store.location, 'demo') : join(tmpdir(), 'threatlens-demo');
-    log('store is empty: loading the SYNTHETIC demo panel (57 states, 2000-2024)...');
-    const summary = await loadDemoData(store, dir);
-    log(`demo data: ${summary.accepted} observations in batch ${summary.batchId}; ground truth in ${summary.truthPath}`);
+  try {
+    log(`store: ${store.kind} at ${store.location}`);
+    await seedReferenceData(store.db);
+    if (demoIfEmpty && (await storeIsEmpty(store.db))) {
+      const dir = store.kind === 'pglite' && store.location !== 'memory' ? join(store.location, 'demo') : join(tmpdir(), 'threatlens-demo');
+      log('store is empty: loading the SYNTHETIC demo panel (57 states, 2000-2024)...');
+      const summary = await loadDemoData(store, dir);
+      log(`demo data: ${summary.accepted} observations in batch ${summary.batchId}; ground truth in ${summary.truthPath}`);
+    }
+    const scored = await refreshRiskScores(store.db);
+    log(`risk scores: ${scored.years.length} years (${scored.years[0] ?? '-'}-${scored.years[scored.years.length - 1] ?? '-'}), data version ${scored.dataVersion}`);
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
   }
-  const scored = await refreshRiskScores(store.db);
-  log(`risk scores: ${scored.years.length} years (${scored.years[0] ?? '-'}-${scored.years[scored.years.length - 1] ?? '-'}), data version ${scored.dataVersion}`);
-  return store;
+}
+
+/** How long `serve` waits for an unreachable PostgreSQL at start (THREATLENS_DB_WAIT_SECONDS, default 60). */
+export function databaseWaitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.THREATLENS_DB_WAIT_SECONDS;
+  if (raw === undefined || raw === '') return 60_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`THREATLENS_DB_WAIT_SECONDS must be a number of seconds >= 0; got "${raw}"`);
+  return seconds * 1000;
+}
+
+/**
+ * prepareStore, waiting for the database if it is not reachable yet (a server and its database
+ * started together, or a database restarting). Every step can run again (reference data is
+ * upserted; the demo is one batch, stored whole or not at all, and loaded only into an empty
+ * store), so it starts again from the top, with a growing pause, until `waitMs` has passed. Any
+ * other error ends it at once.
+ */
+export async function prepareStoreWhenReachable(storeOptions: StoreOptions, demoIfEmpty: boolean, log: (line: string) => void, waitMs: number): Promise<Store> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prepareStore(storeOptions, demoIfEmpty, log);
+    } catch (error) {
+      const waited = Date.now() - started;
+      if (!isStoreUnavailable(error) || waited >= waitMs) throw error;
+      const pauseMs = Math.min(500 * 2 ** (attempt - 1), 5_000, waitMs - waited);
+      log(`database not reachable (${describeStoreError(error)}); trying again in ${(pauseMs / 1000).toFixed(1)} s (waiting up to ${Math.round(waitMs / 1000)} s: THREATLENS_DB_WAIT_SECONDS)`);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const store = await prepareStore(options.store ?? storeOptionsFromEnv(), options.demoIfEmpty ?? true, log);
+  const store = await prepareStoreWhenReachable(options.store ?? storeOptionsFromEnv(), options.demoIfEmpty ?? true, log, options.databaseWaitMs ?? databaseWaitFromEnv());
   if (options.demoAccessRole) {
     log(
       `WARNING: demo access is on: requests without a credential are served as role ${options.demoAccessRole} of agency "${DEMO_AGENCY}". ` +

@@ -16,6 +16,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../api/app.ts';
 import { DEFAULT_LOAD_SHEDDING, loadSheddingFromEnv } from '../api/load-shedding.ts';
+import { prepareStoreWhenReachable } from '../api/server.ts';
 import { isStoreUnavailable } from '../engine/store/availability.ts';
 import { openStore, type Store } from '../engine/store/database.ts';
 import { createJob, getJob } from '../engine/store/jobs.ts';
@@ -426,3 +427,40 @@ describe.skipIf(!HAVE_POSTGRES)('PostgreSQL stopped and started again', () => {
     }, 120_000);
   });
 });
+
+describe.skipIf(!HAVE_POSTGRES)('a server started while PostgreSQL is down', () => {
+  let cluster: TemporaryPostgres;
+  beforeAll(async () => {
+    cluster = await startTemporaryPostgres({ database: 'threatlens_late' });
+    await cluster.stopServer();
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('gives up at once without a wait, and otherwise waits for the database and then starts', async () => {
+    const lines: string[] = [];
+    const quick = Date.now();
+    const refused = await prepareStoreWhenReachable({ databaseUrl: cluster.url }, false, (line) => lines.push(line), 0).catch((error: unknown) => error);
+    expect(isStoreUnavailable(refused)).toBe(true);
+    expect(Date.now() - quick).toBeLessThan(10_000);
+
+    const started = Date.now();
+    const opening = prepareStoreWhenReachable({ databaseUrl: cluster.url }, false, (line) => lines.push(line), 60_000);
+    await sleep(2_500);
+    await cluster.startServer();
+    const store = await opening;
+    try {
+      console.log(`store opened ${Date.now() - started} ms after the first try, the database started after 2.5 s`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+      expect(lines.filter((line) => /database not reachable/.test(line)), lines.join("\n")).not.toEqual([]);
+      expect(lines.find((line) => /database not reachable/.test(line))).toMatch(/database not reachable \(ECONNREFUSED\); trying again in [0-9.]+ s/);
+      // Migrated and seeded: the catalogue is there.
+      const entities = await store.db.selectFrom('entities').select('code').execute();
+      expect(entities.length).toBeGreaterThanOrEqual(57);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+});
+

@@ -45,6 +45,11 @@ export function isStoreUnavailable(error: unknown, depth = 0): boolean {
 export function describeStoreError(error: unknown): string {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && code) return code;
+  // A wrapped outage (e.g. "Store migration failed: ..."): the code of what it wraps.
+  for (let cause = (error as { cause?: unknown } | null)?.cause, depth = 0; cause && depth < 4; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const inner = (cause as { code?: unknown }).code;
+    if (typeof inner === 'string' && inner) return inner;
+  }
   if (typeof message === 'string' && message) return message.slice(0, 120);
   return String(error).slice(0, 120);
 }

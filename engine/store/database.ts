@@ -184,6 +184,6 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const cause = error instanceof Error ? error.message : String(error ?? '');
-    throw new Error(`Store migration ${failed?.migrationName ?? ''} failed: ${cause}`.trim(), { cause: error });
+    throw new Error(`Store migration ${failed ? `${failed.migrationName} ` : ''}failed: ${cause}`, { cause: error });
   }
 }
