@@ -24,9 +24,13 @@ import type { Framework } from './framework.ts';
 import { frameworkIndicators, frameworkInputs } from './framework-scores.ts';
 import { runPipeline } from './pipeline.ts';
 
-/** A hash of everything that decides a framework's scores: its whole parsed definition. */
+const paramsHashes = new WeakMap<Framework, string>();
+
+/** A hash of everything that decides a framework's scores: its whole parsed definition (computed once per framework object: they are not changed once parsed). */
 export function frameworkParamsHash(framework: Framework): string {
-  return createHash('sha256').update(canonicalJson(framework)).digest('hex').slice(0, 16);
+  let hash = paramsHashes.get(framework);
+  if (hash === undefined) paramsHashes.set(framework, (hash = createHash('sha256').update(canonicalJson(framework)).digest('hex').slice(0, 16)));
+  return hash;
 }
 
 /**
