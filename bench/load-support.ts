@@ -41,7 +41,11 @@ export type Autocannon = (options: {
   amount?: number;
   headers?: Record<string, string>;
   requests?: AutocannonRequest[];
-  /** Requests per second over all connections (an open-loop rate), instead of as fast as they go. */
+  /**
+   * Requests per second over all connections, instead of as fast as they go. Each connection sends
+   * its share as fast as it can when a second starts, then waits for the next (autocannon's
+   * lib/httpClient.js): a burst once a second, not an even stream.
+   */
   overallRate?: number;
 }) => Promise<AutocannonResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;

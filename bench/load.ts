@@ -10,12 +10,14 @@
  * Phases: bare Fastify and dashboard reads (one year of framework scores, 57 states), alternating
  * over --rounds; the mixed load (per 100 requests: 90 reads over five years, 9 assessments, 1
  * ingestion of a new CSV of another agency's own data) as fast as 50 connections go, after a
- * warm-up of the same mix; the same mix offered at a fixed rate (--mixed-rate, open loop); the
+ * warm-up of the same mix; the same mix at --mixed-rate requests a second (autocannon's
+ * overallRate, which sends each second's share as fast as it can at the start of the second: a
+ * burst once a second, not an even stream); the
  * mix with public ingestion (each changes the data version, so nothing computed before can be
  * reused); and "cold" assessments, each with a seed never asked before, beside a stream of
  * reads, to show what the worker threads cost the dashboards.
  *
- * Options: --duration <s> per phase (default 10), --connections <n> (50), --rounds <n> (3;
+ * Options: --duration <s> per phase (default 10), --connections <n> (50), --rounds <n> (5;
  * medians reported), --mixed-rate <n> requests/s (500), --store postgres|pglite (default
  * postgres when Debian's server is installed: a temporary cluster, or a fresh database on
  * DATABASE_URL when set).
@@ -48,7 +50,7 @@ import {
 async function main(): Promise<void> {
   const duration = option('duration', 10);
   const connections = option('connections', 50);
-  const rounds = option('rounds', 3);
+  const rounds = option('rounds', 5);
   const mixedRate = option('mixed-rate', 500);
   const dataDir = await mkdtemp(join(tmpdir(), 'threatlens-load-'));
   const children: ChildProcess[] = [];
@@ -99,8 +101,10 @@ async function main(): Promise<void> {
     let ingestedBefore = ingestionsSent();
     const mixedResult = await phase('ThreatLens mixed 90/9/1', threatlens, { url: base, connections, duration, headers, requests: mixedRequests(uploaderKey, 'owner') });
     const mixedIngestions = ingestionsSent() - ingestedBefore;
-    // The same mix offered at a fixed rate (open loop) instead of as fast as 50 connections go:
-    // the latency of a load the server keeps up with, rather than the queue of a saturated one.
+    // The same mix at a rate the server keeps up with, instead of as fast as 50 connections go.
+    // autocannon's overallRate sends each connection's share of a second as fast as it can when
+    // the second starts (lib/httpClient.js: a counter reset every 1,000 ms): a burst of
+    // --mixed-rate requests once a second, whose queue the latencies include.
     const mixedAtRate = await phase(`  mixed at ${mixedRate}/s`, threatlens, { url: base, connections, duration, headers, overallRate: mixedRate, requests: mixedRequests(uploaderKey, 'owner') });
     ingestedBefore = ingestionsSent();
     const mixedPublic = await phase('  mixed, public ingestion', threatlens, { url: base, connections, duration, headers, requests: mixedRequests(uploaderKey, 'public') });

@@ -24,10 +24,11 @@
  * it sustained for 10 minutes without an error; see docs/scaling.md), --connections <n> (20), --store postgres|pglite (default postgres when Debian's server is
  * installed: a temporary cluster, or a fresh database on DATABASE_URL when set).
  *
- * Latencies are those autocannon measured per response (its 'response' event), not corrected for
- * coordinated omission:
- * at a fixed rate a stalled server delays sends, so a stall shows in the requests count of its
- * interval (below the rate) and in the event-loop delay, more than in p99.
+ * The rate is autocannon's overallRate: each connection sends its share of a second as fast as it
+ * can when the second starts, so the load is a burst once a second, and the latencies include its
+ * queue. They are those autocannon measured per response (its 'response' event), not corrected
+ * for coordinated omission: a stalled server delays sends, so a stall shows in the requests count
+ * of its interval (below the rate) and in the event-loop delay, more than in p99.
  */
 import { type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
