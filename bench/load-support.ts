@@ -144,7 +144,12 @@ export function nextMessage<T extends ChildMessage['type']>(child: ChildProcess,
 }
 
 export function startChild(...args: string[]): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return startChildWithFlags([], ...args);
+}
+
+/** A child with extra V8/Node flags (e.g. `--no-opt` for a control run). */
+export function startChildWithFlags(flags: readonly string[], ...args: string[]): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 export interface PhaseResult {
@@ -241,11 +246,22 @@ export function line(r: PhaseResult): string {
     `errors ${r.errors}  non-2xx ${r.non2xx}  | event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
 }
 
-export function option(name: string, fallback: number): number {
+export function option(name: string, fallback: number, options: { allowZero?: boolean } = {}): number {
   const index = process.argv.indexOf(`--${name}`);
   if (index < 0) return fallback;
   const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number; got "${process.argv[index + 1]}"`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !options.allowZero)) {
+    throw new Error(`--${name} must be a ${options.allowZero ? 'number >= 0' : 'positive number'}; got "${process.argv[index + 1]}"`);
+  }
+  return value;
+}
+
+/** A text option (`--name value`), or undefined. */
+export function textOption(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return undefined;
+  const value = process.argv[index + 1];
+  if (value === undefined || value.startsWith('--') && !value.includes(' ')) throw new Error(`--${name} needs a value`);
   return value;
 }
 

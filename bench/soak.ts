@@ -19,6 +19,9 @@
  * heap snapshots and a run with the optimisers off: docs/scaling.md). Each sample also reports
  * V8's code and bytecode in the heap (getHeapCodeStatistics).
  *
+ * --server-flags "<flags>" passes Node/V8 flags to the server, for control runs (e.g.
+ * "--no-opt --no-sparkplug": without the optimisers, compiled code does not grow).
+ *
  * Options: --minutes <m> (default 10), --sample-seconds <s> (10), --rate <requests/s overall>
  * (200: about a tenth of what the mixed load saturates at on the 2-core reference machine, which
  * it sustained for 10 minutes without an error; see docs/scaling.md), --connections <n> (20), --store postgres|pglite (default postgres when Debian's server is
@@ -46,7 +49,8 @@ import {
   mixedRequests,
   nextMessage,
   option,
-  startChild,
+  startChildWithFlags,
+  textOption,
   storeKind,
   type AutocannonResult,
   type LoopDelay,
@@ -141,7 +145,8 @@ async function main(): Promise<void> {
   const sampleSeconds = option('sample-seconds', 10);
   const rate = option('rate', 200);
   const connections = option('connections', 20);
-  const warmupIngestions = option('warmup-ingestions', 5000);
+  const warmupIngestions = option('warmup-ingestions', 5000, { allowZero: true });
+  const serverFlags = (textOption('server-flags') ?? '').split(/\s+/).filter(Boolean);
   const durationSeconds = Math.round(minutes * 60);
   if (sampleSeconds * 3 > durationSeconds) throw new Error(`--minutes ${minutes} with --sample-seconds ${sampleSeconds} gives fewer than 3 samples; a trend needs more`);
   const dataDir = await mkdtemp(join(tmpdir(), 'threatlens-soak-'));
@@ -150,7 +155,8 @@ async function main(): Promise<void> {
   try {
     store = await benchStore(storeKind(), dataDir);
     process.stderr.write(`starting ThreatLens on ${store.description} (demo data, scores)...\n`);
-    child = startChild('--child', 'threatlens', store.location);
+    child = startChildWithFlags(serverFlags, '--child', 'threatlens', store.location);
+    if (serverFlags.length > 0) process.stderr.write(`server flags: ${serverFlags.join(' ')}\n`);
     const ready = await nextMessage(child, 'ready', 300_000);
     const base = `http://127.0.0.1:${ready.port}`;
     const headers = { authorization: `Bearer ${ready.key!}` };
@@ -170,7 +176,7 @@ async function main(): Promise<void> {
 
     const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`\nsoak: ${minutes} min of the mixed load (90 reads / 9 assessments / 1 ingestion per 100) at ${rate} requests/s over ${connections} connections, ` +
-      `sampled every ${sampleSeconds} s; ${store.description}; load average at start ${loadAtStart}`);
+      `sampled every ${sampleSeconds} s; ${store.description}${serverFlags.length > 0 ? `; server flags ${serverFlags.join(' ')}` : ''}; load average at start ${loadAtStart}`);
     console.log(HEADER.map((h, i) => h.padStart(HEADER_WIDTHS[i]!)).join(' '));
 
     const samples: Sample[] = [];
