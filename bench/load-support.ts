@@ -261,7 +261,7 @@ export function textOption(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   if (index < 0) return undefined;
   const value = process.argv[index + 1];
-  if (value === undefined || value.startsWith('--') && !value.includes(' ')) throw new Error(`--${name} needs a value`);
+  if (value === undefined) throw new Error(`--${name} needs a value`);
   return value;
 }
 

@@ -213,10 +213,6 @@ function notesDetails(notes: AccessNotes | null): Record<string, unknown> {
 }
 
 /**
- * Registers access control on the root instance: call it before any route is registered (the
- * declaration check and the OpenAPI notes run as routes are added).
- */
-/**
  * helmet's security headers, taken once. With these options (no per-request CSP nonce) they are the
  * same for every response; helmet's middleware set them on Node's response one by one, and then
  * Node validated each header twice (setHeader, then writeHead): 8% of a dashboard read. Given to
@@ -243,6 +239,10 @@ export function securityHeaders(): Record<string, string> {
   return taken;
 }
 
+/**
+ * Registers access control on the root instance: call it before any route is registered (the
+ * declaration check and the OpenAPI notes run as routes are added).
+ */
 export async function registerAccessControl(app: FastifyInstance, store: Store, options: AccessOptions = {}): Promise<void> {
   const db = store.db;
   const keys = new KeyVerifier(db, options.keyCacheMs ?? 10_000);

@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import { ALL_DATA, type DataScope } from '../access/roles.ts';
 import { scopeAllowsResult } from '../access/sharing.ts';
-import { GroupWriter, type AuditEntry, type GroupWrite } from './audit.ts';
+import { groupWriterFor, type AuditEntry, type GroupWrite } from './audit.ts';
 import type { Database } from './schema.ts';
 import { batchSharing } from './visibility.ts';
 
@@ -98,16 +98,12 @@ const insertGroup: GroupWrite<AssessmentRecord, { id: number; created_at: Date |
   return rows.map((row, i) => ({ value: { id: row.id, created_at: row.created_at }, entry: creationEntry(records[i]!, row.id) }));
 };
 
-const writers = new WeakMap<Kysely<Database>, GroupWriter<AssessmentRecord, { id: number; created_at: Date | string }>>();
-
 /**
  * Stores an assessment with its audit entry (assessment.create), committed together with the
  * assessments asked for at the same moment (group commit: GroupWriter in engine/store/audit.ts).
  */
 export async function insertAssessment(db: Kysely<Database>, record: AssessmentRecord): Promise<StoredAssessment> {
-  let writer = writers.get(db);
-  if (!writer) writers.set(db, (writer = new GroupWriter(db, insertGroup)));
-  const { value } = await writer.submit(record);
+  const { value } = await groupWriterFor(db, insertGroup).submit(record);
   const { auditDetails: _details, indicators: _indicators, ...stored } = record;
   return { ...stored, id: value.id, createdAt: new Date(value.created_at).toISOString() };
 }

@@ -237,7 +237,16 @@ const runEach: GroupWrite<AuditedWork<unknown>, unknown> = async (trx, works) =>
   return written;
 };
 
-const writers = new WeakMap<Kysely<Database>, GroupWriter<AuditedWork<unknown>, unknown>>();
+const writers = new WeakMap<Kysely<Database>, Map<GroupWrite<never, unknown>, GroupWriter<never, unknown>>>();
+
+/** The one GroupWriter of `db` for `write` (a module-level function), made on first use. */
+export function groupWriterFor<I, T>(db: Kysely<Database>, write: GroupWrite<I, T>): GroupWriter<I, T> {
+  let byWrite = writers.get(db);
+  if (!byWrite) writers.set(db, (byWrite = new Map()));
+  let writer = byWrite.get(write as GroupWrite<never, unknown>) as GroupWriter<I, T> | undefined;
+  if (!writer) byWrite.set(write as GroupWrite<never, unknown>, (writer = new GroupWriter(db, write)) as unknown as GroupWriter<never, unknown>);
+  return writer;
+}
 
 /**
  * Runs `work` in a transaction and appends the audit entry it returns in the same transaction,
@@ -245,9 +254,7 @@ const writers = new WeakMap<Kysely<Database>, GroupWriter<AuditedWork<unknown>, 
  * `work` may run more than once if another write in its group fails: it must only write in `trx`.
  */
 export function auditedWrite<T>(db: Kysely<Database>, work: AuditedWork<T>): Promise<AuditedResult<T>> {
-  let writer = writers.get(db);
-  if (!writer) writers.set(db, (writer = new GroupWriter(db, runEach)));
-  return writer.submit(work) as Promise<AuditedResult<T>>;
+  return groupWriterFor(db, runEach).submit(work) as Promise<AuditedResult<T>>;
 }
 
 // ---------------------------------------------------------------------------------------------
