@@ -39,7 +39,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function auditHash(prevHash: string, at: string, entry: AuditEntry): string {
-  const content = canonicalJson({
+  return auditHashOfContent(prevHash, auditContent(at, entry));
+}
+
+/** What an entry's hash covers: its canonical JSON. */
+function auditContent(at: string, entry: AuditEntry): string {
+  return canonicalJson({
     at,
     actor: entry.actor,
     agency: entry.agency ?? null,
@@ -49,6 +54,9 @@ export function auditHash(prevHash: string, at: string, entry: AuditEntry): stri
     purpose: entry.purpose ?? null,
     outcome: entry.outcome,
   });
+}
+
+function auditHashOfContent(prevHash: string, content: string): string {
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
@@ -94,33 +102,29 @@ export interface AppendedAudit {
 export async function appendAuditEntries(trx: Transaction<Database>, entries: readonly AuditEntry[]): Promise<AppendedAudit[]> {
   if (entries.length === 0) return [];
   const stored = entries.map(storable);
-  // Serialise appends so that two writers never chain onto the same predecessor.
-  await sql`select pg_advisory_xact_lock(7331001)`.execute(trx);
-  const last = await trx.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  let prevHash = last?.hash ?? GENESIS_HASH;
   const at = new Date().toISOString();
-  const rows = stored.map((entry) => {
-    const hash = auditHash(prevHash, at, entry);
-    const row = {
-      at,
-      actor: entry.actor,
-      agency: entry.agency ?? null,
-      role: entry.role ?? null,
-      action: entry.action,
-      details: JSON.stringify(entry.details),
-      purpose: entry.purpose ?? null,
-      outcome: entry.outcome,
-      prev_hash: prevHash,
-      hash,
-    };
-    prevHash = hash;
-    return row;
+  // The lock (which serialises appends, so that two writers never chain onto the same
+  // predecessor), the last hash, the hashes and the inserts: one round trip (migration 0008).
+  const contents = stored.map((entry) => auditContent(at, entry));
+  const { rows } = await sql<{ entry_id: number; entry_prev_hash: string; entry_hash: string }>`select entry_id, entry_prev_hash, entry_hash from threatlens_audit_append(
+    ${at}::timestamptz,
+    ${contents}::text[],
+    ${stored.map((entry) => entry.actor)}::text[],
+    ${stored.map((entry) => entry.agency ?? null)}::text[],
+    ${stored.map((entry) => entry.role ?? null)}::text[],
+    ${stored.map((entry) => entry.action)}::text[],
+    ${stored.map((entry) => JSON.stringify(entry.details))}::text[],
+    ${stored.map((entry) => entry.purpose ?? null)}::text[],
+    ${stored.map((entry) => entry.outcome)}::text[])`.execute(trx);
+  if (rows.length !== stored.length) throw new Error(`the audit chain appended ${rows.length} entries of ${stored.length}`);
+  // The database's hashes must be auditHash's, or verification would later fail: check each
+  // (and its link to the one before) and roll back rather than store a chain that cannot verify.
+  rows.forEach((r, i) => {
+    const linked = i === 0 || r.entry_prev_hash === rows[i - 1]!.entry_hash;
+    if (!linked || auditHashOfContent(r.entry_prev_hash, contents[i]!) !== r.entry_hash) throw new Error('the database chained an audit entry differently from auditHash');
   });
-  // One statement for all: the lock is held for one round trip, not one per entry.
-  const inserted = await trx.insertInto('audit_log').values(rows).returning(['id', 'hash']).execute();
-  const idByHash = new Map(inserted.map((r) => [r.hash, r.id]));
-  const appended = rows.map((r) => ({ id: idByHash.get(r.hash)!, hash: r.hash }));
-  // The chain is verified in id order: ids must follow the chain (PostgreSQL numbers VALUES rows in order).
+  const appended = rows.map((r) => ({ id: Number(r.entry_id), hash: r.entry_hash }));
+  // The chain is verified in id order: ids must follow the chain.
   if (appended.some((a, i) => i > 0 && a.id <= appended[i - 1]!.id)) throw new Error('audit entries were numbered out of chain order');
   return appended;
 }

@@ -14,6 +14,8 @@ import * as accessControl from './migrations/0004_access_control.ts';
 import * as reports from './migrations/0005_reports.ts';
 import * as changeNotifications from './migrations/0006_change_notifications.ts';
 import * as batchHashPerOwner from './migrations/0007_batch_hash_per_owner.ts';
+import * as auditAppendFunction from './migrations/0008_audit_append_function.ts';
+import * as notifyAnomalyRuns from './migrations/0009_notify_anomaly_runs.ts';
 import { serialisedPGliteDialect } from './pglite-dialect.ts';
 import { ReplicaRoutingPool, type ReadTarget } from './replica.ts';
 import type { Database } from './schema.ts';
@@ -174,6 +176,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_reports': reports,
   '0006_change_notifications': changeNotifications,
   '0007_batch_hash_per_owner': batchHashPerOwner,
+  '0008_audit_append_function': auditAppendFunction,
+  '0009_notify_anomaly_runs': notifyAnomalyRuns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
