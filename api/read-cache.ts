@@ -1,7 +1,7 @@
 /**
  * What makes a dashboard read cheap: the data version of each scope and the serialised answers
  * of the read routes, remembered in this process and dropped the moment any process changes the
- * data (engine/store/changes.ts: the triggers of migration 0006 notify at commit).
+ * data (engine/store/changes.ts: the triggers of migrations 0006 and 0009 notify at commit).
  *
  * Nothing here is state that two API processes could disagree on for long: every answer is
  * derived from the database and keyed by the data version it was computed from, so remembering
@@ -38,8 +38,11 @@ export interface CachedResponse {
   readonly batches: readonly number[];
 }
 
+/** Values remembered for the TTL (data versions and what is read with them), at most. */
+const MAX_REMEMBERED = 1024;
+
 export class ReadCache {
-  private readonly versions = new Map<string, { value: Promise<DataVersionInfo>; readAt: number }>();
+  private readonly remembered = new Map<string, { value: Promise<unknown>; readAt: number }>();
   private readonly responses: PromiseCache<CachedResponse & { cacheable: boolean }>;
   readonly versionTtlMs: number;
 
@@ -57,21 +60,30 @@ export class ReadCache {
    * (and ages out); an agency's upload leaves the answers of every other scope valid.
    */
   invalidate(): void {
-    this.versions.clear();
+    this.remembered.clear();
   }
 
   /** The data version of what `scope` may see (the hash of its visible batches). */
   dataVersion(scope: DataScope): Promise<DataVersionInfo> {
-    if (this.versionTtlMs <= 0) return dataVersion(this.db(), scope);
-    const key = scopeKey(scope);
+    return this.remember(`version|${scopeKey(scope)}`, () => dataVersion(this.db(), scope));
+  }
+
+  /**
+   * A read that only a change to the data can change (a data version; the anomaly flags stored
+   * for one): trusted as long as a data version is, and dropped with the versions.
+   */
+  remember<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (this.versionTtlMs <= 0) return read();
     const now = Date.now();
-    const entry = this.versions.get(key);
-    if (entry && now - entry.readAt < this.versionTtlMs) return entry.value;
-    const value = dataVersion(this.db(), scope);
-    this.versions.set(key, { value, readAt: now });
+    const entry = this.remembered.get(key);
+    if (entry && now - entry.readAt < this.versionTtlMs) return entry.value as Promise<T>;
+    const value = read();
+    this.remembered.delete(key);
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(key, { value, readAt: now });
     // A failed read is not remembered (the database may be back on the next request).
     value.catch(() => {
-      if (this.versions.get(key)?.value === value) this.versions.delete(key);
+      if (this.remembered.get(key)?.value === value) this.remembered.delete(key);
     });
     return value;
   }

@@ -1,7 +1,8 @@
 /**
  * The read cache (api/read-cache.ts) and the change notifications that keep it exact
- * (engine/store/changes.ts, migration 0006): answers are remembered per data version, versions
- * are trusted for a while, and a change committed by any process drops them at once.
+ * (engine/store/changes.ts, migrations 0006 and 0009): answers are remembered per data version,
+ * versions (and the anomaly flags stored for them) are trusted for a while, and a change committed
+ * by any process drops them at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../api/app.ts';
@@ -10,6 +11,8 @@ import { ingestFile } from '../datasets/ingest.ts';
 import { OSCE_PARTICIPATING_ISO3 } from '../datasets/reference/osce.ts';
 import { PUBLIC_DATA } from '../engine/access/roles.ts';
 import { refreshRiskScores } from '../engine/scoring/refresh.ts';
+import { severityOf } from '../engine/anomaly/types.ts';
+import { saveAnomalyRun } from '../engine/store/anomalies.ts';
 import { listenForDataChanges } from '../engine/store/changes.ts';
 import { openStore, type Store } from '../engine/store/database.ts';
 import { dataVersion } from '../engine/store/observations.ts';
@@ -108,10 +111,51 @@ describe.each(STORE_KINDS)('read cache and change notifications on %s', (kind) =
       expect(heard).toContain('ingestion_batches');
       expect(heard).toContain('risk_scores');
       expect(new Set(heard)).toEqual(new Set(['ingestion_batches', 'risk_scores']));
+      heard.length = 0;
+      await saveRun((await dataVersion(writer.db, PUBLIC_DATA)).version, []);
+      await until(async () => heard.length, (n) => n >= 1, 5_000);
+      expect(heard).toEqual(['anomaly_runs']);
     } finally {
       await subscription.close();
     }
   });
+
+  it("remembers an assessment's anomaly flags, and shows another process's detection run at once", async () => {
+    const version = (await dataVersion(store.db, PUBLIC_DATA)).version;
+    const flagsOfAlb = () => app.assessmentComputer.anomalyFlags(store.db, version, PUBLIC_DATA, 'ALB', 2021);
+    const before = await flagsOfAlb();
+    const run = await saveRun(version, ['ALB']);
+    const after = await until(flagsOfAlb, (flags) => flags?.runId === run.id, 5_000);
+    expect(after?.runId, 'the new run was never seen').toBe(run.id);
+    expect(before?.runId).not.toBe(run.id);
+    expect(after!.flags.map((f) => `${f.entity} ${f.indicator} ${f.period} ${f.detector}`)).toEqual(['ALB homicide_rate 2021 ensemble']);
+  });
+
+  /** A detection run on `version` (by the other connection) flagging homicide in 2021 for `entities`. */
+  function saveRun(version: string, entities: string[]) {
+    return saveAnomalyRun(writer.db, {
+      dataVersion: version,
+      codeVersion: 'test',
+      detectors: { ensemble: { version: null, params: {} } },
+      cellsScored: 57,
+      createdBy: 'tester',
+      flags: entities.map((entity) => ({
+        entity,
+        indicator: 'homicide_rate',
+        period: '2021',
+        detector: 'ensemble',
+        score: 0.9,
+        severity: severityOf(0.9),
+        value: 5,
+        expected: 1,
+        interval: [0.5, 1.5],
+        attributions: [{ indicator: 'homicide_rate', share: 1, value: 5, expected: 1 }],
+        likelyCause: 'data_problem',
+        reason: '2021: test flag',
+        batchIds: [],
+      })),
+    });
+  }
 });
 
 describe('ReadCache', () => {
@@ -135,6 +179,23 @@ describe('ReadCache', () => {
     const exact = new ReadCache(() => store.db);
     await ingestFile(store, await writeFixture(dir, 'c.csv', panelCsv(2020, 3)), { grade: 'B2' });
     expect((await exact.dataVersion(PUBLIC_DATA)).version).toBe((await dataVersion(store.db, PUBLIC_DATA)).version);
+  });
+
+  it('remembers any read for the TTL, re-reads it after invalidate(), and forgets failures', async () => {
+    const cache = new ReadCache(() => store.db, { versionTtlMs: 60_000 });
+    let reads = 0;
+    const read = async () => ++reads;
+    expect(await cache.remember('a', read)).toBe(1);
+    expect(await cache.remember('a', read)).toBe(1);
+    expect(await cache.remember('b', read)).toBe(2);
+    cache.invalidate();
+    expect(await cache.remember('a', read)).toBe(3);
+    await expect(cache.remember('c', () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
+    expect(await cache.remember('c', read)).toBe(4);
+    // With no TTL nothing is remembered.
+    const exact = new ReadCache(() => store.db);
+    expect(await exact.remember('a', read)).toBe(5);
+    expect(await exact.remember('a', read)).toBe(6);
   });
 
   it('makes an answer once for concurrent requests, keeps it unless it is not cacheable, and forgets failures', async () => {

@@ -3,6 +3,7 @@
  * - the Monte Carlo, Sobol and trend computation runs in a pool of worker threads (piscina);
  * - the inputs of an assessment (the panel and grades of a framework, year and scope) are read
  *   once per data version and reused;
+ * - the anomaly flags an assessment reports are remembered like data versions;
  * - a computation is deterministic (seeded): the result for the same inputs and options is
  *   computed once per data version and shared, however many analysts ask at the same time.
  * Every request still stores its own assessment, with its requester, purpose and audit entry.
@@ -12,12 +13,12 @@ import type { Kysely } from 'kysely';
 import { Piscina } from 'piscina';
 import type { DataScope } from '../../engine/access/roles.ts';
 import type { AssessmentContext, AssessmentOptions, AssessmentResult } from '../../engine/scoring/assessment.ts';
-import { frameworkParamsHash, loadAssessmentContext, type AssessmentCompute, type LoadedAssessmentContext } from '../../engine/scoring/assessment-run.ts';
+import { anomalyFlagsFor, frameworkParamsHash, loadAssessmentContext, type AssessmentAnomalyFlags, type AssessmentCompute, type LoadedAssessmentContext } from '../../engine/scoring/assessment-run.ts';
 import type { Framework } from '../../engine/scoring/framework.ts';
 import { dataVersion } from '../../engine/store/observations.ts';
 import type { Database } from '../../engine/store/schema.ts';
 import { PromiseCache } from '../promise-cache.ts';
-import type { ReadCache } from '../read-cache.ts';
+import { scopeKey, type ReadCache } from '../read-cache.ts';
 import type { AssessTaskInput } from './tasks.ts';
 
 export interface AssessmentComputerOptions {
@@ -71,6 +72,12 @@ export class AssessmentComputer implements AssessmentCompute {
     this.pool ??= new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
     const pool = this.pool;
     return this.results.get(key, () => pool.run({ context, options }));
+  }
+
+  anomalyFlags(db: Kysely<Database>, version: string, scope: DataScope, entity: string | undefined, year: number): Promise<AssessmentAnomalyFlags | null> {
+    const read = () => anomalyFlagsFor(db, version, scope, entity, year);
+    // Flags change only when a detection run is stored, which notifies like new data does.
+    return this.versions ? this.versions.remember(`flags|${version}|${scopeKey(scope)}|${entity ?? ''}|${year}`, read) : read();
   }
 
   async close(): Promise<void> {

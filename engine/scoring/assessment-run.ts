@@ -92,12 +92,15 @@ export interface AssessmentCompute {
   loadContext(db: Kysely<Database>, framework: Framework, year: number, trendYears: number | undefined, scope: DataScope, version: string): Promise<LoadedAssessmentContext>;
   /** The computation: deterministic for the same context and options (seeded). */
   assess(context: AssessmentContext, options: AssessmentOptions, version: string): Promise<AssessmentResult>;
+  /** The anomaly flags stored for `version` that an assessment reports (read, or remembered). */
+  anomalyFlags(db: Kysely<Database>, version: string, scope: DataScope, entity: string | undefined, year: number): Promise<AssessmentAnomalyFlags | null>;
 }
 
 export const IN_THREAD_COMPUTE: AssessmentCompute = {
   dataVersion: (db, scope) => dataVersion(db, scope),
   loadContext: (db, framework, year, trendYears, scope) => loadAssessmentContext(db, framework, year, trendYears, scope),
   assess: async (context, options) => assess(context, options),
+  anomalyFlags: (db, version, scope, entity, year) => anomalyFlagsFor(db, version, scope, entity, year),
 };
 
 export async function createAssessment(
@@ -119,7 +122,7 @@ export async function createAssessment(
   const result = await compute.assess(context, options, version.version);
   const used = [...new Map([...batches.values()].flat().map((b) => [b.batchId, { id: b.batchId, sha256: b.sha256, grade: `${b.source}${b.information}`, scheme: b.scheme }])).values()].sort((a, b) => a.id - b.id);
   const paramsHash = frameworkParamsHash(framework);
-  const anomalies = await anomalyFlagsFor(db, version.version, scope, request.entity, request.year);
+  const anomalies = await compute.anomalyFlags(db, version.version, scope, request.entity, request.year);
   return insertAssessment(db, {
     entity: request.entity ?? null,
     year: request.year,
@@ -208,7 +211,10 @@ export const ASSESSMENT_FLAG_YEARS = 3;
  * year and the two before, from the stored anomaly run over the same data version. Null when no
  * such run is stored: assessments do not run the detectors (GET /v1/anomalies does).
  */
-async function anomalyFlagsFor(db: Kysely<Database>, version: string, scope: DataScope, entity: string | undefined, year: number) {
+export type AssessmentAnomalyFlags = NonNullable<Awaited<ReturnType<typeof anomalyFlagsFor>>>;
+
+/** The flags of the latest anomaly run on `version` for the assessed entity and recent years. */
+export async function anomalyFlagsFor(db: Kysely<Database>, version: string, scope: DataScope, entity: string | undefined, year: number) {
   const run = await latestAnomalyRun(db, version);
   if (!run) return null;
   const flags = await queryAnomalies(db, {
