@@ -13,11 +13,13 @@
  * 95% confidence interval, the growth over the measured part and a verdict (bench/soak-trend.ts).
  * The samples go to bench/out/soak-<time>.csv.
  *
- * Before the measured run, --warmup-ingestions <n> (default 5,000; 0 for none) ingestions, three at
- * a time: an ingestion is 1 request in 100, so at the soak's rate its code path takes V8 tens of
- * minutes to compile, and that compiled code, about 2 MB in all, would read as growth (found with
- * heap snapshots and a run with the optimisers off: docs/scaling.md). Each sample also reports
- * V8's code and bytecode in the heap (getHeapCodeStatistics).
+ * Before the measured run, ingestions three at a time, in rounds of 1,000, until two rounds in a row
+ * leave the heap after GC and V8's code steady (each within 0.05 MB), at most --warmup-ingestions
+ * <n> (default 30,000; 0 for no warm-up): an ingestion is 1 request in 100, so at the soak's rate
+ * its code path takes V8 tens of minutes to compile, and that compiled code, about 2 MB in all,
+ * would read as growth (found with heap snapshots and a run with the optimisers off:
+ * docs/scaling.md). Each sample also reports V8's code and bytecode in the heap
+ * (getHeapCodeStatistics).
  *
  * --server-flags "<flags>" passes Node/V8 flags to the server, for control runs (e.g.
  * "--no-opt --no-sparkplug": without the optimisers, compiled code does not grow).
@@ -140,12 +142,46 @@ function trendLine(name: string, fit: TrendFit): string {
     `growth over the measured part ${fixed(fit.fittedGrowth, 1)} MB fitted, ${fixed(fit.rawGrowth, 1)} MB first to last sample: ${growthVerdict(fit)}`;
 }
 
+const WARMUP_ROUND = 1000;
+/** A round of the warm-up that grows heap after GC and V8's code by less than this counts as steady. */
+const WARMUP_STEADY_MB = 0.05;
+
+/**
+ * Ingestions, three at a time, in rounds of WARMUP_ROUND, until two rounds in a row leave the
+ * heap after GC and V8's code each within WARMUP_STEADY_MB of where they were (at most `most`).
+ * At the soak's 2 ingestions a second, a round is 8 minutes of the soak, and the growth verdict's
+ * threshold (1 MB/h) is 0.14 MB a round: a steady round is well below it.
+ */
+async function warmUpIngestion(child: ChildProcess, base: string, uploaderKey: string, most: number): Promise<void> {
+  const started = performance.now();
+  process.stderr.write(`warm-up: ingestions in rounds of ${WARMUP_ROUND}, 3 at a time, until two rounds in a row leave heap after GC and V8 code within ${WARMUP_STEADY_MB} MB (at most ${most})...\n`);
+  const first = await readServer(child);
+  let previous = first.memory;
+  let done = 0;
+  let steadyRounds = 0;
+  while (done < most && steadyRounds < 2) {
+    const amount = Math.min(WARMUP_ROUND, most - done);
+    const warm = await autocannon({ url: base, connections: 3, amount, requests: [ingestionRequest('owner', uploaderKey)] });
+    if (warm.errors + warm.non2xx > 0) throw new Error(`warm-up: ${warm.errors} errors and ${warm.non2xx} non-2xx of ${amount} ingestions`);
+    done += amount;
+    const { memory } = await readServer(child);
+    const heapGrowth = memory.heapAfterGcMb - previous.heapAfterGcMb;
+    const codeGrowth = memory.codeMb - previous.codeMb;
+    steadyRounds = heapGrowth < WARMUP_STEADY_MB && codeGrowth < WARMUP_STEADY_MB ? steadyRounds + 1 : 0;
+    process.stderr.write(`  ${String(done).padStart(6)} ingestions: heap after GC ${fixed(memory.heapAfterGcMb, 2)} MB (${heapGrowth >= 0 ? '+' : ''}${fixed(heapGrowth, 2)}), V8 code ${fixed(memory.codeMb, 2)} MB (${codeGrowth >= 0 ? '+' : ''}${fixed(codeGrowth, 2)})\n`);
+    previous = memory;
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const outcome = steadyRounds >= 2 ? 'steady' : `NOT steady after ${most} (the soak's trend includes the rest of the warm-up)`;
+  console.log(`warm-up: ${done} ingestions in ${seconds} s, ${outcome}; heap after GC ${fixed(first.memory.heapAfterGcMb, 2)} -> ${fixed(previous.heapAfterGcMb, 2)} MB, V8 code ${fixed(first.memory.codeMb, 2)} -> ${fixed(previous.codeMb, 2)} MB`);
+}
+
 async function main(): Promise<void> {
   const minutes = option('minutes', 10);
   const sampleSeconds = option('sample-seconds', 10);
   const rate = option('rate', 200);
   const connections = option('connections', 20);
-  const warmupIngestions = option('warmup-ingestions', 5000, { allowZero: true });
+  const warmupIngestions = option('warmup-ingestions', 30_000, { allowZero: true });
   const serverFlags = (textOption('server-flags') ?? '').split(/\s+/).filter(Boolean);
   const durationSeconds = Math.round(minutes * 60);
   if (sampleSeconds * 3 > durationSeconds) throw new Error(`--minutes ${minutes} with --sample-seconds ${sampleSeconds} gives fewer than 3 samples; a trend needs more`);
@@ -164,15 +200,7 @@ async function main(): Promise<void> {
     if (probe.status !== 200) throw new Error(`GET ${DASHBOARD_READ} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
     await probe.arrayBuffer().catch(() => undefined);
 
-    if (warmupIngestions > 0) {
-      const warmStarted = performance.now();
-      process.stderr.write(`warm-up: ${warmupIngestions} ingestions, 3 at a time (their code path compiled before the measured run)...\n`);
-      const before = await readServer(child);
-      const warm = await autocannon({ url: base, connections: 3, amount: warmupIngestions, requests: [ingestionRequest('owner', ready.uploaderKey!)] });
-      if (warm.errors + warm.non2xx > 0) throw new Error(`warm-up: ${warm.errors} errors and ${warm.non2xx} non-2xx of ${warmupIngestions} ingestions`);
-      const after = await readServer(child);
-      console.log(`warm-up: ${warmupIngestions} ingestions in ${((performance.now() - warmStarted) / 1000).toFixed(0)} s; heap after GC ${fixed(before.memory.heapAfterGcMb, 2)} -> ${fixed(after.memory.heapAfterGcMb, 2)} MB, V8 code ${fixed(before.memory.codeMb, 2)} -> ${fixed(after.memory.codeMb, 2)} MB`);
-    }
+    if (warmupIngestions > 0) await warmUpIngestion(child, base, ready.uploaderKey!, warmupIngestions);
 
     const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`\nsoak: ${minutes} min of the mixed load (90 reads / 9 assessments / 1 ingestion per 100) at ${rate} requests/s over ${connections} connections, ` +
