@@ -13,7 +13,8 @@
  * 95% confidence interval, the growth over the measured part and a verdict (bench/soak-trend.ts).
  * The samples go to bench/out/soak-<time>.csv.
  *
- * Before the measured run, ingestions three at a time, in rounds of 1,000, until two rounds in a row
+ * Before the measured run, ingestions three at a time, in rounds of 1,000 (each followed by 5 s of
+ * the mixed load as fast as it goes), until two rounds in a row
  * leave the heap after GC and V8's code steady (each within 0.05 MB), at most --warmup-ingestions
  * <n> (default 30,000; 0 for no warm-up): an ingestion is 1 request in 100, so at the soak's rate
  * its code path takes V8 tens of minutes to compile, and that compiled code, about 2 MB in all,
@@ -143,18 +144,20 @@ function trendLine(name: string, fit: TrendFit): string {
 }
 
 const WARMUP_ROUND = 1000;
+const WARMUP_MIX_SECONDS = 5;
 /** A round of the warm-up that grows heap after GC and V8's code by less than this counts as steady. */
 const WARMUP_STEADY_MB = 0.05;
 
 /**
- * Ingestions, three at a time, in rounds of WARMUP_ROUND, until two rounds in a row leave the
+ * Ingestions, three at a time, in rounds of WARMUP_ROUND, each followed by a few seconds of the
+ * mixed load at saturation, until two rounds in a row leave the
  * heap after GC and V8's code each within WARMUP_STEADY_MB of where they were (at most `most`).
  * At the soak's 2 ingestions a second, a round is 8 minutes of the soak, and the growth verdict's
  * threshold (1 MB/h) is 0.14 MB a round: a steady round is well below it.
  */
-async function warmUpIngestion(child: ChildProcess, base: string, uploaderKey: string, most: number): Promise<void> {
+async function warmUp(child: ChildProcess, base: string, headers: Record<string, string>, uploaderKey: string, most: number): Promise<void> {
   const started = performance.now();
-  process.stderr.write(`warm-up: ingestions in rounds of ${WARMUP_ROUND}, 3 at a time, until two rounds in a row leave heap after GC and V8 code within ${WARMUP_STEADY_MB} MB (at most ${most})...\n`);
+  process.stderr.write(`warm-up: rounds of ${WARMUP_ROUND} ingestions (3 at a time) and ${WARMUP_MIX_SECONDS} s of the mixed load as fast as it goes, until two rounds in a row leave heap after GC and V8 code within ${WARMUP_STEADY_MB} MB (at most ${most} ingestions)...\n`);
   const first = await readServer(child);
   let previous = first.memory;
   let done = 0;
@@ -163,6 +166,10 @@ async function warmUpIngestion(child: ChildProcess, base: string, uploaderKey: s
     const amount = Math.min(WARMUP_ROUND, most - done);
     const warm = await autocannon({ url: base, connections: 3, amount, requests: [ingestionRequest('owner', uploaderKey)] });
     if (warm.errors + warm.non2xx > 0) throw new Error(`warm-up: ${warm.errors} errors and ${warm.non2xx} non-2xx of ${amount} ingestions`);
+    // The reads and assessments compile too (and the allocator reaches its high-water mark), at
+    // saturation in seconds rather than in the measured part's first minutes.
+    const mix = await autocannon({ url: base, connections: 20, duration: WARMUP_MIX_SECONDS, headers, requests: mixedRequests(uploaderKey) });
+    if (mix.errors + mix.non2xx > 0) throw new Error(`warm-up: ${mix.errors} errors and ${mix.non2xx} non-2xx of ${mix.requests.total} requests of the mixed load`);
     done += amount;
     const { memory } = await readServer(child);
     const heapGrowth = memory.heapAfterGcMb - previous.heapAfterGcMb;
@@ -200,7 +207,7 @@ async function main(): Promise<void> {
     if (probe.status !== 200) throw new Error(`GET ${DASHBOARD_READ} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
     await probe.arrayBuffer().catch(() => undefined);
 
-    if (warmupIngestions > 0) await warmUpIngestion(child, base, ready.uploaderKey!, warmupIngestions);
+    if (warmupIngestions > 0) await warmUp(child, base, headers, ready.uploaderKey!, warmupIngestions);
 
     const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`\nsoak: ${minutes} min of the mixed load (90 reads / 9 assessments / 1 ingestion per 100) at ${rate} requests/s over ${connections} connections, ` +
