@@ -247,11 +247,11 @@ export function line(r: PhaseResult): string {
 }
 
 export function option(name: string, fallback: number, options: { allowZero?: boolean } = {}): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
+  const text = textOption(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
   if (!Number.isFinite(value) || value < 0 || (value === 0 && !options.allowZero)) {
-    throw new Error(`--${name} must be a ${options.allowZero ? 'number >= 0' : 'positive number'}; got "${process.argv[index + 1]}"`);
+    throw new Error(`--${name} must be a ${options.allowZero ? 'number >= 0' : 'positive number'}; got "${text}"`);
   }
   return value;
 }

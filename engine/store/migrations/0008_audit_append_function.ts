@@ -10,8 +10,9 @@
  * the last hash is read after the lock is granted, never before.
  */
 import { sql, type Kysely } from 'kysely';
+import { GENESIS_HASH } from '../audit.ts';
 
-export const AUDIT_CHAIN_LOCK = 7331001;
+const AUDIT_CHAIN_LOCK = 7331001;
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -24,7 +25,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     begin
       perform pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)});
       select a.hash into previous from audit_log a order by a.id desc limit 1;
-      previous := coalesce(previous, repeat('0', 64));
+      previous := coalesce(previous, ${sql.lit(GENESIS_HASH)});
       for i in 1 .. coalesce(array_length(p_contents, 1), 0) loop
         entry_hash := encode(sha256(convert_to(previous || E'\\n' || p_contents[i], 'UTF8')), 'hex');
         insert into audit_log (at, actor, agency, role, action, details, purpose, outcome, prev_hash, hash)
