@@ -4,7 +4,8 @@
  * inside the server), the stores they run on, and the request mixes. Forked children run this
  * module with `--child <kind> <location>`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapCodeStatistics } from 'node:v8';
@@ -47,6 +48,8 @@ export type Autocannon = (options: {
    * lib/httpClient.js): a burst once a second, not an even stream.
    */
   overallRate?: number;
+  /** Seconds before an unanswered request counts as an error (autocannon's default: 10). */
+  timeout?: number;
 }) => Promise<AutocannonResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
@@ -63,7 +66,15 @@ export interface MemorySample {
   /** V8's compiled code and bytecode with their metadata (getHeapCodeStatistics), part of the heap: grows as the JIT warms up. */
   readonly codeMb: number;
 }
-export type ChildMessage = { type: 'ready'; port: number; key?: string; uploaderKey?: string } | { type: 'loop'; delay: LoopDelay } | { type: 'memory'; memory: MemorySample };
+/** The server process's own CPU (user + system, its threads together) since the phase began. */
+export interface ServerCpu {
+  readonly cpuMs: number;
+  readonly wallMs: number;
+}
+export type ChildMessage =
+  | { type: 'ready'; port: number; key?: string; uploaderKey?: string }
+  | { type: 'loop'; delay: LoopDelay; cpu: ServerCpu }
+  | { type: 'memory'; memory: MemorySample };
 
 // ---------------------------------------------------------------------------------------------
 // Child side: a server that reports its own event-loop delay on request.
@@ -71,8 +82,14 @@ export type ChildMessage = { type: 'ready'; port: number; key?: string; uploader
 function reportLoopDelayOnRequest(): void {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
+  let cpuAtReset = process.cpuUsage();
+  let wallAtReset = performance.now();
   process.on('message', (message: { type: string }) => {
-    if (message.type === 'reset-loop') histogram.reset();
+    if (message.type === 'reset-loop') {
+      histogram.reset();
+      cpuAtReset = process.cpuUsage();
+      wallAtReset = performance.now();
+    }
     if (message.type === 'read-memory') {
       (globalThis as { gc?: () => void }).gc?.();
       const usage = process.memoryUsage();
@@ -84,7 +101,9 @@ function reportLoopDelayOnRequest(): void {
     if (message.type === 'read-loop') {
       const ms = (ns: number) => Math.round((ns / 1e6) * 100) / 100;
       // The parent may have given up (and closed the channel) if this process was saturated.
-      if (process.connected) process.send!({ type: 'loop', delay: { p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) } } satisfies ChildMessage, () => {});
+      const used = process.cpuUsage(cpuAtReset);
+      const cpu = { cpuMs: Math.round((used.user + used.system) / 100) / 10, wallMs: Math.round(performance.now() - wallAtReset) };
+      if (process.connected) process.send!({ type: 'loop', delay: { p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) }, cpu } satisfies ChildMessage, () => {});
     }
   });
 }
@@ -152,6 +171,32 @@ export function startChildWithFlags(flags: readonly string[], ...args: string[])
   return fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
+/**
+ * Which CPUs the server under test and the load client run on. On a small machine, unpinned, the
+ * two take turns on the same cores as the scheduler pleases, and a round's throughput moves with
+ * that; pinned (taskset, util-linux), the server has one core to itself and the client the rest,
+ * the same for bare Fastify and ThreatLens. Null where it cannot be done (one CPU, no taskset).
+ */
+export interface CpuPlan {
+  readonly server: string;
+  readonly client: string;
+  readonly all: string;
+}
+export function cpuPlan(): CpuPlan | null {
+  const cpus = availableParallelism();
+  if (cpus < 2) return null;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  return { server: String(cpus - 1), client: cpus === 2 ? '0' : `0-${cpus - 2}`, all: `0-${cpus - 1}` };
+}
+/** Every thread of process `pid` (libuv's pool and V8's helpers too) on `cpus` (a taskset list, e.g. "0-2"). */
+export function pinToCpus(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
 export interface PhaseResult {
   readonly byKind?: MeasuredLatency['byKind'];
   name: string;
@@ -164,6 +209,10 @@ export interface PhaseResult {
   non2xx: number;
   loop: LoopDelay;
   backlogMs: number;
+  /** The server process's CPU per answered request, in µs: its cost, whatever the client could send. */
+  serverCpuUsPerRequest: number;
+  /** Its CPU over the phase's wall time: near 100% (of one core) when the server, not the client, limits throughput. */
+  serverBusyPercent: number;
 }
 
 /** Latency percentiles of one run, from each answer's own response time. */
@@ -225,7 +274,7 @@ export async function phase(name: string, child: ChildProcess, options: Paramete
   const endedAt = performance.now();
   child.send({ type: 'read-loop' });
   // Generous: a saturated server may still be answering the requests queued before the phase ended.
-  const { delay } = await nextMessage(child, 'loop', 120_000);
+  const { delay, cpu } = await nextMessage(child, 'loop', 120_000);
   // autocannon leaves out requests still unanswered when the phase ends: how long the server took to
   // answer this message shows how much work was still queued (its latency figures miss that).
   const backlogMs = Math.round(performance.now() - endedAt);
@@ -238,12 +287,15 @@ export async function phase(name: string, child: ChildProcess, options: Paramete
     non2xx: result.non2xx,
     loop: delay,
     backlogMs,
+    serverCpuUsPerRequest: Math.round((cpu.cpuMs * 1000) / Math.max(1, result.requests.total)),
+    serverBusyPercent: Math.round((cpu.cpuMs / Math.max(1, cpu.wallMs)) * 100),
   };
 }
 
 export function line(r: PhaseResult): string {
   return `${r.name.padEnd(26)} ${String(r.rps).padStart(7)} req/s  p50 ${String(r.p50Ms).padStart(4)} ms  p99 ${String(r.p99Ms).padStart(4)} ms  max ${String(r.maxMs).padStart(5)} ms  ` +
-    `errors ${r.errors}  non-2xx ${r.non2xx}  | event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
+    `errors ${r.errors}  non-2xx ${r.non2xx}  | server CPU ${r.serverCpuUsPerRequest} µs/request, busy ${r.serverBusyPercent}% | ` +
+    `event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
 }
 
 export function option(name: string, fallback: number, options: { allowZero?: boolean } = {}): number {

@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../api/app.ts';
-import { securityHeaders } from '../api/auth/plugin.ts';
+import { apiSecurityHeaders, securityHeaders } from '../api/auth/plugin.ts';
 import { signJwt } from '../api/auth/tokens.ts';
 import type { AccessRule } from '../api/auth/types.ts';
 import { ingestFile } from '../datasets/ingest.ts';
@@ -241,23 +241,28 @@ describe.each(STORE_KINDS)('access control on %s', (kind) => {
   });
 
   it('sends security headers; allows only configured origins; limits bodies; hides internals of errors', async () => {
+    // API answers: OWASP's set for APIs (REST Security Cheat Sheet), a refusal too.
     const res = await app.inject({ url: '/v1/indicators', headers: keys.viewer.headers });
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
-    expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const refused = await app.inject({ url: '/v1/indicators', headers: { authorization: 'Bearer tl_nope' } });
+    expect(refused.statusCode).toBe(401);
+    expect(apiSecurityHeaders()).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'cache-control': 'no-store' });
+    for (const answer of [res, refused]) {
+      for (const [name, value] of Object.entries(apiSecurityHeaders())) expect(answer.headers[name], name).toBe(value);
+      // helmet's headers for HTML documents are left off data.
+      expect(answer.headers['referrer-policy']).toBeUndefined();
+    }
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    // The headers taken once are exactly those helmet's middleware sets on a real Node response,
-    // and every answer carries them, a refusal too.
+    // A route that sends an ETag says how it may be cached: revalidated, not stored blindly.
+    const scores = await app.inject({ url: '/v1/risk-scores?year=2020', headers: keys.viewer.headers });
+    expect(scores.headers['cache-control']).toBe('private, no-cache');
+    // Pages: exactly the headers helmet's middleware sets on a real Node response, taken once.
     const live = await helmetOnRealResponse();
     expect(securityHeaders()).toEqual(live);
     expect(Object.keys(live).length).toBeGreaterThanOrEqual(10);
-    const refused = await app.inject({ url: '/v1/indicators', headers: { authorization: 'Bearer tl_nope' } });
-    expect(refused.statusCode).toBe(401);
-    for (const [name, value] of Object.entries(live)) {
-      expect(res.headers[name], name).toBe(value);
-      expect(refused.headers[name], name).toBe(value);
-    }
+    expect(live['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(live['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+    const page = await app.inject({ url: '/docs' });
+    for (const [name, value] of Object.entries(live)) expect(page.headers[name], name).toBe(value);
 
     const withCors = await buildApp({ store, access: { rateLimit: false, corsOrigins: ['https://dashboard.example'] } });
     try {

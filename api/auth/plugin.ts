@@ -7,9 +7,10 @@
  *   scope the handler must read under (`request.dataScope`);
  * - onSend: audit restricted reads and audited actions before the answer leaves: if the audit
  *   entry cannot be written, the answer is an error, never unaudited data;
- * - helmet's security headers, taken once at start and sent with Fastify's own headers
- *   (@fastify/helmet rebuilt the middleware on every request, parsing the CSP each time: 12% of a
- *   dashboard read's CPU in a profile), @fastify/cors (origins from the environment only),
+ * - security headers: helmet's on pages (the dashboard, the API docs), taken once at start and
+ *   sent with Fastify's own headers (@fastify/helmet rebuilt the middleware on every request,
+ *   parsing the CSP each time: 12% of a dashboard read's CPU in a profile); OWASP's set for APIs
+ *   on /v1 answers (`API_SECURITY_HEADERS`); @fastify/cors (origins from the environment only),
  *   @fastify/rate-limit, @fastify/jwt.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -160,37 +161,37 @@ function readPurpose(request: FastifyRequest): string | null {
   return purpose;
 }
 
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate has no UTF-8 form. */
+const storableText = (text: string): boolean => text.isWellFormed() && !text.includes('\u0000');
 
-/** The path (e.g. `/name`, `[2]`) of the first string holding NUL or a lone surrogate, or null. */
-function findUnstorableText(value: unknown, path = '', depth = 0): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || ' (value)' : null;
-  if (value === null || typeof value !== 'object' || depth > 32) return null;
+/**
+ * Where in `value` (a query, parameters or a body) the first leaf that `isBad` refuses is, as a path
+ * like `/name` or `[2]` ('' for `value` itself), or null. `isBadKey` refuses object keys (`/<a key>`).
+ * It runs on every request: a path is built only on the way back from a bad leaf.
+ */
+function findBadLeaf(value: unknown, isBad: (leaf: unknown) => boolean, isBadKey?: (key: string) => boolean, depth = 0): string | null {
+  if (value === null || typeof value !== 'object') return isBad(value) ? '' : null;
+  if (depth > 32) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], `${path}[${i}]`, depth + 1);
-      if (found !== null) return found;
+      const found = findBadLeaf(value[i], isBad, isBadKey, depth + 1);
+      if (found !== null) return `[${i}]${found}`;
     }
     return null;
   }
-  for (const [key, v] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) return `${path}/<a key>`;
-    const found = findUnstorableText(v, `${path}/${key}`, depth + 1);
-    if (found !== null) return found;
+  for (const key of Object.keys(value)) {
+    if (isBadKey?.(key)) return '/<a key>';
+    const found = findBadLeaf((value as Record<string, unknown>)[key], isBad, isBadKey, depth + 1);
+    if (found !== null) return `/${key}${found}`;
   }
   return null;
 }
+const unstorableLeaf = (leaf: unknown): boolean => typeof leaf === 'string' && !storableText(leaf);
+const unstorableKey = (key: string): boolean => !storableText(key);
+const nonFiniteLeaf = (leaf: unknown): boolean => typeof leaf === 'number' && !Number.isFinite(leaf);
 
-/** The path of the first number that is not finite (Infinity, NaN), or null. */
-function findNonFinite(value: unknown, path = '', depth = 0): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : path || ' (value)';
-  if (value === null || typeof value !== 'object' || depth > 32) return null;
-  for (const [key, v] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
-    const found = findNonFinite(v, Array.isArray(value) ? `${path}[${key}]` : `${path}/${key}`, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
-}
+/** A found path for an error message: the part itself when the value is the part. */
+const located = (path: string): string => path || ' (value)';
 
 /** The request's route, parameters and query for an audit entry (the purpose has its own column). */
 function requestFacts(request: FastifyRequest, status: number): Record<string, unknown> {
@@ -213,12 +214,35 @@ function notesDetails(notes: AccessNotes | null): Record<string, unknown> {
 }
 
 /**
- * helmet's security headers, taken once. With these options (no per-request CSP nonce) they are the
+ * helmet's security headers, for pages (the dashboard, the API docs), taken once. With these options (no per-request CSP nonce) they are the
  * same for every response; helmet's middleware set them on Node's response one by one, and then
  * Node validated each header twice (setHeader, then writeHead): 8% of a dashboard read. Given to
  * Fastify, they are written with its own headers, validated once.
  */
 export function securityHeaders(): Record<string, string> {
+  return { ...helmetHeaders };
+}
+
+/**
+ * What OWASP's REST Security Cheat Sheet asks of every API response ("Security Headers"; the
+ * Content-Type is each route's), and CORP against cross-origin no-cors reads. /v1 answers are JSON,
+ * CSV or PDF, never pages: helmet's other headers (referrer, COOP, origin-agent-cluster, DNS
+ * prefetch, X-XSS-Protection, ...) act on HTML documents only, and every header costs each
+ * dashboard read its validation and bytes. `no-store` unless the route says otherwise (those that
+ * send an ETag: no-cache, so that a poll can be answered 304).
+ */
+export function apiSecurityHeaders(): Record<string, string> {
+  return {
+    'cache-control': 'no-store',
+    'content-security-policy': "frame-ancestors 'none'",
+    'cross-origin-resource-policy': 'same-origin',
+    'strict-transport-security': helmetHeaders['strict-transport-security']!,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+  };
+}
+
+function takeHelmetHeaders(): Record<string, string> {
   const taken: Record<string, string> = {};
   const middleware = helmet({
     // ThreatLens serves plain HTTP by default (a TLS proxy in front adds HTTPS): upgrading would break it.
@@ -238,6 +262,7 @@ export function securityHeaders(): Record<string, string> {
   if (failure) throw failure;
   return taken;
 }
+const helmetHeaders = takeHelmetHeaders();
 
 /**
  * Registers access control on the root instance: call it before any route is registered (the
@@ -287,7 +312,8 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
     return principalFromClaims(claims);
   };
 
-  const headers = securityHeaders();
+  const pageHeaders = securityHeaders();
+  const apiHeaders = apiSecurityHeaders();
   // Without configured origins CORS sends nothing; the plugin would still cost 7% of a dashboard read.
   if (options.corsOrigins && options.corsOrigins.length > 0) await app.register(cors, {
     origin: [...options.corsOrigins],
@@ -359,7 +385,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
 
   app.addHook('onRequest', (request, reply, done) => {
     // Every answer carries them, refusals included.
-    reply.headers(headers);
+    reply.headers(request.url.startsWith('/v1/') ? apiHeaders : pageHeaders);
     if (authenticateAtOnce(request)) return done();
     authenticate(request, reply).then(() => done(), (error: Error) => done(error));
   });
@@ -407,21 +433,23 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
   // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates cannot be stored as UTF-8: refuse
   // them in any parameter before a handler passes them to a query (they would fail there as 500s).
   // The checks below are synchronous hooks (callback style): on a dashboard read, every promise counts.
+  const unstorableIn = (part: string, value: unknown): ThreatLensError | null => {
+    const bad = findBadLeaf(value, unstorableLeaf, unstorableKey);
+    return bad === null ? null : new ThreatLensError('TL_BAD_OPTION', `${part}${located(bad)}: text must not contain NUL characters or unpaired UTF-16 surrogates`);
+  };
   app.addHook('preValidation', (request, _reply, done) => {
-    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
-      const bad = findUnstorableText(value);
-      if (bad !== null) return done(new ThreatLensError('TL_BAD_OPTION', `${part}${bad}: text must not contain NUL characters or unpaired UTF-16 surrogates`));
-    }
-    done();
+    done(unstorableIn('querystring', request.query) ?? unstorableIn('params', request.params) ?? unstorableIn('body', request.body) ?? undefined);
   });
 
+  const nonFiniteIn = (part: string, value: unknown): ThreatLensError | null => {
+    const bad = findBadLeaf(value, nonFiniteLeaf);
+    return bad === null ? null : new ThreatLensError('TL_BAD_OPTION', `${part}${located(bad)} must be a finite number`);
+  };
   app.addHook('preHandler', (request, reply, done) => {
     // Ajv coerces "1e400" to Infinity and then skips minimum/maximum (it checks them only on finite
     // numbers), and JSON.parse reads 1e400 as Infinity: refuse non-finite numbers after validation.
-    for (const [part, value] of [['querystring', request.query], ['params', request.params], ['body', request.body]] as const) {
-      const bad = findNonFinite(value);
-      if (bad !== null) return done(new ThreatLensError('TL_BAD_OPTION', `${part}${bad} must be a finite number`));
-    }
+    const nonFinite = nonFiniteIn('querystring', request.query) ?? nonFiniteIn('params', request.params) ?? nonFiniteIn('body', request.body);
+    if (nonFinite !== null) return done(nonFinite);
     const rule = protectedRule(request);
     if (!rule || !request.principal) return done();
     let purpose: string | null;
