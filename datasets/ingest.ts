@@ -11,7 +11,7 @@ import { createRecordParser, detectLayout, isPreamble, type Layout, type LayoutF
 import { batchGrade, formatGrade, parseGrade, type BatchGrade } from '../engine/ingest/grades.ts';
 import { readHeaderRecord } from './loaders/csv-header.ts';
 import { PUBLIC_AGENCY, loadCatalogueView } from '../engine/store/catalogue.ts';
-import { findBatchBySha256, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
+import { findBatchBySha256, isSameFileBatchError, writeBatch, type BatchCounts } from '../engine/store/batches.ts';
 import type { Store } from '../engine/store/database.ts';
 import { parsePeriod } from '../engine/period.ts';
 import type { Period, SharingLevel } from '../engine/types.ts';
@@ -86,22 +86,21 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   const fixedPeriod = options.period === undefined ? undefined : parsePeriod(options.period);
   if (fixedPeriod === null) throw new ThreatLensError('TL_BAD_OPTION', `period "${options.period}" is not a year, quarter or month such as 2023`);
   const sha256 = await sha256File(path);
+  const duplicate = (existing: { id: number; format: string }): IngestSummary => ({
+    batchId: null,
+    file,
+    sha256,
+    format: existing.format,
+    accepted: 0,
+    rejected: 0,
+    missing: 0,
+    droppedAggregates: 0,
+    skippedAsDuplicate: true,
+    duplicateOf: existing.id,
+    issues: [],
+  });
   const existing = await findBatchBySha256(db, sha256, owner);
-  if (existing) {
-    return {
-      batchId: null,
-      file,
-      sha256,
-      format: existing.format,
-      accepted: 0,
-      rejected: 0,
-      missing: 0,
-      droppedAggregates: 0,
-      skippedAsDuplicate: true,
-      duplicateOf: existing.id,
-      issues: [],
-    };
-  }
+  if (existing) return duplicate(existing);
   const catalogue = await loadCatalogueView(db);
   const requestedFormat = options.format ?? 'auto';
   const chunkSize = options.chunkSize ?? 5000;
@@ -126,7 +125,7 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
   const layout = first.value.layout;
   const grade = batchGrade(layout.format, options.grade);
 
-  const { batchId, counts } = await writeBatch(
+  const written = await writeBatch(
     store,
     {
       source: options.source ?? file,
@@ -247,7 +246,15 @@ export async function ingestFile(store: Store, path: string, options: IngestOpti
       };
       return withGrade;
     },
-  );
+  ).catch(async (error: unknown) => {
+    // The same file from the same owner, committed by another ingestion (this process or another)
+    // after the check above: this one rolled back, and reports that batch as a duplicate does.
+    const committed = isSameFileBatchError(error) ? await findBatchBySha256(db, sha256, owner) : undefined;
+    if (committed) return committed;
+    throw error;
+  });
+  if (!('counts' in written)) return duplicate(written);
+  const { batchId, counts } = written;
 
   let rejectReport: string | undefined;
   if (options.skipInvalid && issueCount > 0 && options.rejectReportPath) {

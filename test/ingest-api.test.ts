@@ -169,6 +169,18 @@ describe.each(STORE_KINDS)('POST /v1/ingest on %s', (kind) => {
     expect(again.json()).toMatchObject({ skippedAsDuplicate: true, duplicateOf: second.json().batchId });
   });
 
+  it('answers uploads sent at once, each stored once: the same file twice at once is one batch and a duplicate', async () => {
+    const batchesBefore = await batchCount();
+    const files = [2011, 2012, 2013, 2014].map((year) => `entity,period,indicator,value\nMKD,${year},homicide_rate,1.5\n`);
+    const sent = [...files, files[0]!].map((csv) => post(app, '/v1/ingest?sharing=owner&rescore=false&deriveRates=false', keys.analyst.headers, csv));
+    const answers = await Promise.all(sent);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 201, 201, 201, 201]);
+    const duplicate = answers.find((a) => a.statusCode === 200)!.json();
+    const original = answers.filter((a) => a.statusCode === 201).map((a) => a.json()).find((b) => b.batchId === duplicate.duplicateOf);
+    expect(original, 'the duplicate names the batch stored from the same file').toBeDefined();
+    expect(await batchCount()).toBe(batchesBefore + 4);
+  });
+
   it('derives rates per 100,000 when a batch brings counts or population, and skips the derivation otherwise', async () => {
     const counts = await post(app, '/v1/ingest?rescore=false', keys.analyst.headers, 'entity,period,indicator,value\nALB,2019,unodc_cts_corruption_count,300\nALB,2019,wb_population,2800000\n');
     expect(counts.statusCode, counts.body.slice(0, 300)).toBe(201);

@@ -90,6 +90,22 @@ describe.each(STORE_KINDS)('ingestion on %s', (kind) => {
     expect(await snapshot(store)).toEqual(before);
   });
 
+  it('stores the same content sent twice at once by one owner once; the other is the duplicate', async () => {
+    const content = LONG.replace('0.95', '0.96');
+    const [a, b] = [await writeFixture(dir, 'race-a.csv', content), await writeFixture(dir, 'race-b.csv', content)];
+    const before = await snapshot(store);
+    // Both pass the check for an existing batch before either commits: the unique key decides.
+    const summaries = await Promise.all([ingestFile(store, a, { owner: 'agency-c', sharing: 'owner' }), ingestFile(store, b, { owner: 'agency-c', sharing: 'owner' })]);
+    const stored = summaries.filter((s) => !s.skippedAsDuplicate);
+    const skipped = summaries.filter((s) => s.skippedAsDuplicate);
+    expect(stored).toHaveLength(1);
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.duplicateOf).toBe(stored[0]!.batchId);
+    const after = await snapshot(store);
+    expect(after.batches - before.batches).toBe(1);
+    expect(after.observations - before.observations).toBe(5);
+  });
+
   it('stores a wide file (one column per indicator, names or codes), skipping missing cells', async () => {
     const path = await writeFixture(
       dir,

@@ -44,6 +44,15 @@ export async function findBatchBySha256(db: Kysely<Database>, sha256: string, ow
 }
 
 /**
+ * True when `error` is PostgreSQL refusing a second batch of the same file from the same owner
+ * (the unique key of migration 0007): another ingestion of it committed while this one ran.
+ */
+export function isSameFileBatchError(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'ingestion_batches_owner_sha256_key';
+}
+
+/**
  * Runs `fill` inside a transaction with a writer for observation chunks. If `fill` throws, the
  * transaction rolls back and nothing of the batch remains.
  */
