@@ -221,7 +221,19 @@ export interface MeasuredLatency {
   readonly p99Ms: number;
   readonly maxMs: number;
   /** The same by kind of request (read, assessment, ingestion), when the request mix names them. */
-  readonly byKind?: Readonly<Record<string, { count: number; p50Ms: number; p99Ms: number; maxMs: number }>>;
+  readonly byKind?: Readonly<Record<string, KindLatency>>;
+}
+export interface KindLatency {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /**
+   * How many connections were waiting on this kind at an average moment (Little's law: the sum of
+   * its answered requests' latencies over the phase's duration). A connection waiting on a slow
+   * ingestion sends nothing else meanwhile, so the other kinds ran at that much less concurrency.
+   */
+  readonly connections: number;
 }
 
 /**
@@ -233,15 +245,17 @@ export interface MeasuredLatency {
 export function measure(options: Parameters<Autocannon>[0]): Promise<{ result: AutocannonResult; latency: MeasuredLatency }> {
   const times: number[] = [];
   const byKind = new Map<string, number[]>();
-  const summary = (values: number[]) => {
+  const durationMs = (options.duration ?? Number.NaN) * 1000;
+  const summary = (values: number[]): KindLatency => {
     values.sort((a, b) => a - b);
     const at = (q: number) => (values.length ? Math.round(quantileSorted(values, q) * 10) / 10 : Number.NaN);
-    return { count: values.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: values.length ? Math.round(values[values.length - 1]!) : Number.NaN };
+    const connections = Math.round((values.reduce((sum, v) => sum + v, 0) / durationMs) * 10) / 10;
+    return { count: values.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: values.length ? Math.round(values[values.length - 1]!) : Number.NaN, connections };
   };
   return new Promise((resolve, reject) => {
     const instance = autocannonWithEvents(options, (error, result) => {
       if (error) return reject(error);
-      const { count: _count, ...all } = summary(times);
+      const { count: _count, connections: _connections, ...all } = summary(times);
       resolve({ result, latency: { ...all, ...(byKind.size > 0 ? { byKind: Object.fromEntries([...byKind].map(([kind, values]) => [kind, summary(values)])) } : {}) } });
     });
     instance.on('response', (client, _status, _bytes, responseTime) => {
