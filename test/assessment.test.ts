@@ -135,7 +135,15 @@ describe.each(STORE_KINDS)('assessments on %s (synthetic demo panel)', (kind) =>
     expect(created.result.entities[0].entity).toBe('SRB');
     const read = await app.inject({ url: `/v1/assessments/${created.id}`, headers });
     expect(read.statusCode).toBe(200);
+    // POST answers with the stored result's text spliced in; GET with the schema's serialiser.
     expect(read.json()).toEqual(created);
+    expect(Object.keys(created)).toEqual(Object.keys(read.json()));
+    expect(res.headers['content-type']).toBe(read.headers['content-type']);
+    // Asked again (warm: the computation and its JSON are reused), the same result under a new id.
+    const again = (await app.inject({ method: 'POST', url: '/v1/assessments', headers, payload: { framework: 'osce-threat-demo', year: 2021, entity: 'SRB', runs: RUNS, requestedBy: 'analyst-1', purpose: 'test of the assessment route' } })).json();
+    expect(again.id).not.toBe(created.id);
+    expect(again.result).toEqual(created.result);
+    expect((await app.inject({ url: `/v1/assessments/${again.id}`, headers })).json()).toEqual(again);
     expect((await app.inject({ url: '/v1/assessments/999999', headers })).statusCode).toBe(404);
     for (const payload of [
       { framework: 'osce-threat-demo', year: 2021, entity: 'XXX', requestedBy: 'a', purpose: 'a bad entity' },

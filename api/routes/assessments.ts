@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ThreatLensError } from '../../engine/errors.ts';
 import { createAssessment } from '../../engine/scoring/assessment-run.ts';
-import { getAssessment } from '../../engine/store/assessments.ts';
+import { getAssessment, type StoredAssessment } from '../../engine/store/assessments.ts';
 import { markAudited, noteRead } from '../auth/plugin.ts';
 import { builtinFramework } from '../frameworks.ts';
 import { AssessmentRequestSchema, problemResponses, StoredAssessmentSchema } from '../schemas.ts';
@@ -50,7 +50,9 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       // createAssessment wrote the audit entry (assessment.create, with its batches) with the assessment.
       markAudited(request);
-      return reply.code(201).header('location', `/v1/assessments/${stored.id}`).send(stored);
+      reply.code(201).header('location', `/v1/assessments/${stored.id}`);
+      const body = storedAssessmentJson(stored);
+      return body === undefined ? reply.send(stored) : reply.type('application/json; charset=utf-8').send(body);
     },
   );
 
@@ -77,3 +79,20 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/**
+ * POST /v1/assessments's answer as JSON text: the fields of StoredAssessmentSchema in its order, the
+ * result spliced in as it was stored (written once per computed result and flags:
+ * engine/scoring/assessment-run.ts). The schema's serialiser would write the 15 kB result again.
+ * Undefined when there is no stored text, or a field is missing: then the serialiser answers.
+ */
+export function storedAssessmentJson(stored: StoredAssessment): string | undefined {
+  if (stored.resultJson === undefined) return undefined;
+  const fields: string[] = [];
+  for (const key of Object.keys(StoredAssessmentSchema.properties)) {
+    const value = key === 'result' ? stored.resultJson : JSON.stringify((stored as unknown as Record<string, unknown>)[key]);
+    if (value === undefined) return undefined;
+    fields.push(`${JSON.stringify(key)}:${value}`);
+  }
+  return `{${fields.join(',')}}`;
+}

@@ -21,6 +21,8 @@ export interface AssessmentRecord {
   readonly codeVersion: string;
   readonly seed: number | null;
   readonly result: unknown;
+  /** `result` as JSON, when the caller has it already (stored as is, and answered as is by the API). */
+  readonly resultJson?: string;
   readonly provenance: unknown;
   readonly requestedBy: string;
   readonly purpose: string | null;
@@ -50,7 +52,7 @@ function assessmentRow(record: AssessmentRecord) {
     data_version: record.dataVersion,
     code_version: record.codeVersion,
     seed: record.seed,
-    result: JSON.stringify(record.result),
+    result: record.resultJson ?? JSON.stringify(record.result),
     provenance: JSON.stringify(record.provenance),
     requested_by: record.requestedBy,
     purpose: record.purpose,
