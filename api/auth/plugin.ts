@@ -10,7 +10,7 @@
  * - security headers: helmet's on pages (the dashboard, the API docs), taken once at start and
  *   sent with Fastify's own headers (@fastify/helmet rebuilt the middleware on every request,
  *   parsing the CSP each time: 12% of a dashboard read's CPU in a profile); OWASP's set for APIs
- *   on /v1 answers (`API_SECURITY_HEADERS`); @fastify/cors (origins from the environment only),
+ *   on /v1 answers (`apiSecurityHeaders`); @fastify/cors (origins from the environment only),
  *   @fastify/rate-limit, @fastify/jwt.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -214,10 +214,11 @@ function notesDetails(notes: AccessNotes | null): Record<string, unknown> {
 }
 
 /**
- * helmet's security headers, for pages (the dashboard, the API docs), taken once. With these options (no per-request CSP nonce) they are the
- * same for every response; helmet's middleware set them on Node's response one by one, and then
- * Node validated each header twice (setHeader, then writeHead): 8% of a dashboard read. Given to
- * Fastify, they are written with its own headers, validated once.
+ * helmet's security headers, for pages (the dashboard, the API docs), taken once. With these
+ * options (no per-request CSP nonce) they are the same for every response; helmet's middleware set
+ * them on Node's response one by one, and then Node validated each header twice (setHeader, then
+ * writeHead): 8% of a dashboard read. Given to Fastify, they are written with its own headers,
+ * validated once.
  */
 export function securityHeaders(): Record<string, string> {
   return { ...helmetHeaders };
