@@ -7,7 +7,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapCodeStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -70,6 +70,8 @@ export interface MemorySample {
 export interface ServerCpu {
   readonly cpuMs: number;
   readonly wallMs: number;
+  /** Of the wall time, how long the main thread was paused by garbage collection (V8's 'gc' entries). */
+  readonly gcMs: number;
 }
 export type ChildMessage =
   | { type: 'ready'; port: number; key?: string; uploaderKey?: string }
@@ -84,11 +86,16 @@ function reportLoopDelayOnRequest(): void {
   histogram.enable();
   let cpuAtReset = process.cpuUsage();
   let wallAtReset = performance.now();
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (message: { type: string }) => {
     if (message.type === 'reset-loop') {
       histogram.reset();
       cpuAtReset = process.cpuUsage();
       wallAtReset = performance.now();
+      gcMs = 0;
     }
     if (message.type === 'read-memory') {
       (globalThis as { gc?: () => void }).gc?.();
@@ -102,7 +109,7 @@ function reportLoopDelayOnRequest(): void {
       const ms = (ns: number) => Math.round((ns / 1e6) * 100) / 100;
       // The parent may have given up (and closed the channel) if this process was saturated.
       const used = process.cpuUsage(cpuAtReset);
-      const cpu = { cpuMs: Math.round((used.user + used.system) / 100) / 10, wallMs: Math.round(performance.now() - wallAtReset) };
+      const cpu = { cpuMs: Math.round((used.user + used.system) / 100) / 10, wallMs: Math.round(performance.now() - wallAtReset), gcMs: Math.round(gcMs) };
       if (process.connected) process.send!({ type: 'loop', delay: { p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max) }, cpu } satisfies ChildMessage, () => {});
     }
   });
@@ -213,6 +220,8 @@ export interface PhaseResult {
   serverCpuUsPerRequest: number;
   /** Its CPU over the phase's wall time: near 100% (of one core) when the server, not the client, limits throughput. */
   serverBusyPercent: number;
+  /** Share of the phase's wall time the server's main thread spent paused for garbage collection. */
+  serverGcPercent: number;
 }
 
 /** Latency percentiles of one run, from each answer's own response time. */
@@ -303,12 +312,13 @@ export async function phase(name: string, child: ChildProcess, options: Paramete
     backlogMs,
     serverCpuUsPerRequest: Math.round((cpu.cpuMs * 1000) / Math.max(1, result.requests.total)),
     serverBusyPercent: Math.round((cpu.cpuMs / Math.max(1, cpu.wallMs)) * 100),
+    serverGcPercent: Math.round((cpu.gcMs / Math.max(1, cpu.wallMs)) * 1000) / 10,
   };
 }
 
 export function line(r: PhaseResult): string {
   return `${r.name.padEnd(26)} ${String(r.rps).padStart(7)} req/s  p50 ${String(r.p50Ms).padStart(4)} ms  p99 ${String(r.p99Ms).padStart(4)} ms  max ${String(r.maxMs).padStart(5)} ms  ` +
-    `errors ${r.errors}  non-2xx ${r.non2xx}  | server CPU ${r.serverCpuUsPerRequest} µs/request, busy ${r.serverBusyPercent}% | ` +
+    `errors ${r.errors}  non-2xx ${r.non2xx}  | server CPU ${r.serverCpuUsPerRequest} µs/request, busy ${r.serverBusyPercent}%, GC ${r.serverGcPercent}% | ` +
     `event loop p50 ${r.loop.p50Ms} ms p99 ${r.loop.p99Ms} ms max ${r.loop.maxMs} ms, busy ${r.backlogMs} ms after the phase`;
 }
 

@@ -216,6 +216,7 @@ function medianPhase(name: string, results: readonly PhaseResult[]): PhaseResult
     backlogMs: worst((r) => r.backlogMs),
     serverCpuUsPerRequest: Math.round(medianOf((r) => r.serverCpuUsPerRequest)),
     serverBusyPercent: Math.round(medianOf((r) => r.serverBusyPercent)),
+    serverGcPercent: medianOf((r) => r.serverGcPercent),
   };
 }
 
