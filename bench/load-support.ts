@@ -79,9 +79,9 @@ export type ChildMessage =
   | { type: 'memory'; memory: MemorySample };
 
 // ---------------------------------------------------------------------------------------------
-// Child side: a server that reports its own event-loop delay on request.
+// Child side: a server that reports its own event-loop delay, CPU, GC pauses and memory on request.
 
-function reportLoopDelayOnRequest(): void {
+function reportServerStatsOnRequest(): void {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   let cpuAtReset = process.cpuUsage();
@@ -130,7 +130,7 @@ async function runThreatLensChild(location: string): Promise<void> {
   const uploader = await createApiKey(server.store.db, { name: 'load bench uploads', agency: 'bench-uploader', role: 'analyst' }, { actor: 'bench' });
   const address = server.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('ThreatLens child: the server has no TCP address');
-  reportLoopDelayOnRequest();
+  reportServerStatsOnRequest();
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   process.send!({ type: 'ready', port: address.port, key: created.key, uploaderKey: uploader.key } satisfies ChildMessage);
 }
@@ -145,7 +145,7 @@ async function runBareChild(): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('bare child: the server has no TCP address');
-  reportLoopDelayOnRequest();
+  reportServerStatsOnRequest();
   process.on('disconnect', () => void app.close().then(() => process.exit(0)));
   process.send!({ type: 'ready', port: address.port } satisfies ChildMessage);
 }

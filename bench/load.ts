@@ -144,10 +144,12 @@ async function main(): Promise<void> {
     const coldLoop = (await nextMessage(threatlens, 'loop', 120_000)).delay;
     bare.disconnect();
 
+    // Each round pairs a bare phase with the ThreatLens phase right after it, which see the same
+    // state of the machine; the verdict is the median of the rounds' ratios.
+    const roundRatios = readRounds.map((read, i) => read.rps / bareRounds[i]!.rps);
+    const roundCpuRatios = readRounds.map((read, i) => bareRounds[i]!.serverCpuUsPerRequest / read.serverCpuUsPerRequest);
     for (let round = 0; round < rounds; round++) {
-      const read = readRounds[round]!;
-      const bare = bareRounds[round]!;
-      console.log(`${line(bare)}\n${line(read)}  -> ratio ${(read.rps / bare.rps).toFixed(3)}, CPU ratio ${(bare.serverCpuUsPerRequest / read.serverCpuUsPerRequest).toFixed(3)}`);
+      console.log(`${line(bareRounds[round]!)}\n${line(readRounds[round]!)}  -> ratio ${roundRatios[round]!.toFixed(3)}, CPU ratio ${roundCpuRatios[round]!.toFixed(3)}`);
     }
     console.log(line(bareResult) + `  (median of ${rounds} rounds)`);
     console.log(line(readResult) + `  (median of ${rounds} rounds)`);
@@ -160,11 +162,9 @@ async function main(): Promise<void> {
       `${name.padEnd(26)} ${String(Math.round(r.requests.average * 10) / 10).padStart(7)} req/s  p50 ${String(latency.p50Ms).padStart(4)} ms  p99 ${String(latency.p99Ms).padStart(4)} ms  max ${String(latency.maxMs).padStart(5)} ms  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}`;
     console.log(coldLine(`  reads beside cold (${connections - coldConnections} c)`, coldReads));
     console.log(coldLine(`  cold assessments (${coldConnections} c)`, coldAssessments) + ` | event loop p50 ${coldLoop.p50Ms} ms p99 ${coldLoop.p99Ms} ms max ${coldLoop.maxMs} ms`);
-    // Each round pairs a bare phase with the ThreatLens phase right after it, which see the same
-    // state of the machine; the verdict is the median of the rounds' ratios. The ratio of the two
-    // medians is printed too: where the machine's speed changes between rounds, it can divide
-    // figures taken in different states.
-    const pairedRatio = median(readRounds.map((r, i) => r.rps / bareRounds[i]!.rps));
+    // The ratio of the two medians is printed too: where the machine's speed changes between
+    // rounds, it can divide figures taken in different states.
+    const pairedRatio = median(roundRatios);
     const ratioOfMedians = readResult.rps / bareResult.rps;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`\ntargets (issue 9):`);
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     // A second measure of the same thing that the client's speed cannot move: what one answer costs
     // each server in CPU. Where bare Fastify's server was not busy all the time, the client limited
     // its throughput, and the throughput ratio above flatters ThreatLens.
-    const cpuRatio = median(readRounds.map((r, i) => bareRounds[i]!.serverCpuUsPerRequest / r.serverCpuUsPerRequest));
+    const cpuRatio = median(roundCpuRatios);
     console.log(`  (second measure) server CPU per read, bare Fastify's / ThreatLens's, median of the rounds: ${cpuRatio.toFixed(3)} ` +
       `(medians ${bareResult.serverCpuUsPerRequest} and ${readResult.serverCpuUsPerRequest} µs); bare's server busy ${bareResult.serverBusyPercent}% of the time` +
       (bareResult.serverBusyPercent < 90 ? ' (below 90%: the client, not bare Fastify, set its throughput)' : ''));

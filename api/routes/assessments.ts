@@ -80,6 +80,8 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
+const STORED_ASSESSMENT_FIELDS = Object.keys(StoredAssessmentSchema.properties);
+
 /**
  * POST /v1/assessments's answer as JSON text: the fields of StoredAssessmentSchema in its order, the
  * result spliced in as it was stored (written once per computed result and flags:
@@ -89,7 +91,7 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
 export function storedAssessmentJson(stored: StoredAssessment): string | undefined {
   if (stored.resultJson === undefined) return undefined;
   const fields: string[] = [];
-  for (const key of Object.keys(StoredAssessmentSchema.properties)) {
+  for (const key of STORED_ASSESSMENT_FIELDS) {
     const value = key === 'result' ? stored.resultJson : JSON.stringify((stored as unknown as Record<string, unknown>)[key]);
     if (value === undefined) return undefined;
     fields.push(`${JSON.stringify(key)}:${value}`);
