@@ -125,8 +125,9 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRequest', (_request, reply, done) => {
     inFlight += 1;
     (reply.raw as TrackedResponse)[HANDLER] = 'working';
-    // A response emits 'close' once, after it is sent or when the client goes away.
-    reply.raw.once('close', responseClosed);
+    // A response emits 'close' once, after it is sent or when the client goes away: on(), not
+    // once(), which would wrap the listener anew for every request.
+    reply.raw.on('close', responseClosed);
     done();
   });
   app.addHook('preClose', async () => {

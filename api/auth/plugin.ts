@@ -38,7 +38,7 @@ import type { Store } from '../../engine/store/database.ts';
 import { looksLikeApiKey } from '../../engine/store/keys.ts';
 import { nonPublicBatchIds, visibleBatchIds } from '../../engine/store/visibility.ts';
 import { jwtOptionsFromEnv, KeyVerifier, MIN_JWT_SECRET_LENGTH, presentedCredential, principalFromClaims, unauthenticated, type JwtOptions } from './credentials.ts';
-import type { AccessNotes, AccessRule } from './types.ts';
+import type { AccessNotes, AccessRule, ProtectedRule } from './types.ts';
 
 export interface AccessOptions {
   /**
@@ -76,8 +76,6 @@ export function accessOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Acce
     keyCacheMs: cacheSeconds * 1000,
   };
 }
-
-type ProtectedRule = Exclude<AccessRule, { readonly public: true }>;
 
 /**
  * The rule of the route a request matched, or null when anyone may call it (a public route, the
@@ -344,6 +342,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
   app.decorateRequest('dataScope', null as never);
   app.decorateRequest('purpose', null);
   app.decorateRequest('accessNotes', null);
+  app.decorateRequest('accessRule', null);
 
   const declared: DeclaredRoute[] = [];
   app.decorate('accessRules', declared);
@@ -364,7 +363,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
   const authenticateAtOnce = (request: FastifyRequest): boolean => {
     if (rateLimited) return false;
     request.dataScope = PUBLIC_DATA;
-    const rule = protectedRule(request);
+    const rule = request.accessRule;
     if (!rule) return true;
     let credential: string | null;
     try {
@@ -387,13 +386,15 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
   app.addHook('onRequest', (request, reply, done) => {
     // Every answer carries them, refusals included.
     reply.headers(request.url.startsWith('/v1/') ? apiHeaders : pageHeaders);
+    // Looked up once: request.routeOptions builds a new object on every read.
+    request.accessRule = protectedRule(request);
     if (authenticateAtOnce(request)) return done();
     authenticate(request, reply).then(() => done(), (error: Error) => done(error));
   });
 
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     request.dataScope = PUBLIC_DATA;
-    const rule = protectedRule(request);
+    const rule = request.accessRule;
     if (!rule) {
       await limitByAddress(request, reply);
       return;
@@ -451,7 +452,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
     // numbers), and JSON.parse reads 1e400 as Infinity: refuse non-finite numbers after validation.
     const nonFinite = nonFiniteIn('querystring', request.query) ?? nonFiniteIn('params', request.params) ?? nonFiniteIn('body', request.body);
     if (nonFinite !== null) return done(nonFinite);
-    const rule = protectedRule(request);
+    const rule = request.accessRule;
     if (!rule || !request.principal) return done();
     let purpose: string | null;
     try {
@@ -471,7 +472,7 @@ export async function registerAccessControl(app: FastifyInstance, store: Store, 
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
-    const rule = protectedRule(request);
+    const rule = request.accessRule;
     const principal = request.principal;
     if (!rule || !principal || !request.accessNotes) return done(null, payload);
     const status = reply.statusCode;

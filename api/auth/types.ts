@@ -25,6 +25,9 @@ export type AccessRule =
       readonly audit?: string;
     };
 
+/** A rule that needs a principal: every rule but `public`. */
+export type ProtectedRule = Exclude<AccessRule, { readonly public: true }>;
+
 /** What a handler reports it read, for the audit entry of a restricted read. */
 export interface AccessNotes {
   readonly batches: Set<number>;
@@ -48,5 +51,7 @@ declare module 'fastify' {
     /** The stated purpose (body `purpose`, query `purpose` or header `x-purpose`), or null. */
     purpose: string | null;
     accessNotes: AccessNotes | null;
+    /** The matched route's access rule, null when anyone may call it (set first thing in onRequest). */
+    accessRule: ProtectedRule | null;
   }
 }
