@@ -6,24 +6,53 @@ import { BUILTIN_FRAMEWORKS, loadFramework } from '../datasets/frameworks/index.
 import { ThreatLensError } from '../engine/errors.ts';
 import type { Framework } from '../engine/scoring/framework.ts';
 import type { Store } from '../engine/store/database.ts';
+import type { ReadCache } from './read-cache.ts';
 
-/** Parsed frameworks by id and catalogue; reading and validating the file took 6 ms a request. */
-const parsed = new Map<string, Promise<Framework>>();
-const PARSED_CACHE_SIZE = 32;
+/**
+ * Parsed frameworks by catalogue (the indicator codes, joined) and id; reading and validating the
+ * file took 6 ms a request. Two levels, so that a lookup hashes the remembered catalogue key, not
+ * a new string of every code.
+ */
+const parsed = new Map<string, Map<string, Promise<Framework>>>();
+const PARSED_CATALOGUES = 8;
+const catalogueKeys = new WeakMap<readonly string[], string>();
 
-export async function builtinFramework(store: Store, id: string): Promise<Framework> {
+/** The indicator catalogue's codes, sorted. */
+async function readIndicatorCodes(store: Store): Promise<readonly string[]> {
+  // Codes only: the full catalogue rows (descriptions, units) cost 6 ms a read on PGlite.
+  return (await store.db.selectFrom('indicators').select('code').orderBy('code').execute()).map((i) => i.code);
+}
+
+/**
+ * The built-in framework `id`, checked against the indicator catalogue. With `cache`, the
+ * catalogue's codes are remembered as a data version is (a change to the catalogue by any process
+ * notifies: migration 0010), instead of read on every request (an assessment's one query outside
+ * its group commit).
+ */
+export async function builtinFramework(store: Store, id: string, cache?: ReadCache): Promise<Framework> {
   if (!(BUILTIN_FRAMEWORKS as readonly string[]).includes(id)) {
     throw new ThreatLensError('TL_NOT_FOUND', `framework "${id}" is not built in; choose one of ${BUILTIN_FRAMEWORKS.join(', ')} (GET /v1/frameworks)`);
   }
-  // Codes only: the full catalogue rows (descriptions, units) cost 6 ms a read on PGlite.
-  const codes = (await store.db.selectFrom('indicators').select('code').orderBy('code').execute()).map((i) => i.code);
-  const key = `${id}\u0000${codes.join('\u0000')}`;
-  let framework = parsed.get(key);
+  const codes = await (cache ? cache.remember('indicator-codes', () => readIndicatorCodes(store)) : readIndicatorCodes(store));
+  let catalogueKey = catalogueKeys.get(codes);
+  if (catalogueKey === undefined) {
+    catalogueKey = codes.join('\u0000');
+    catalogueKeys.set(codes, catalogueKey);
+  }
+  let byId = parsed.get(catalogueKey);
+  if (!byId) {
+    byId = new Map();
+    parsed.set(catalogueKey, byId);
+    if (parsed.size > PARSED_CATALOGUES) parsed.delete(parsed.keys().next().value!);
+  }
+  let framework = byId.get(id);
   if (!framework) {
     framework = loadFramework(id, new Set(codes));
-    framework.catch(() => parsed.delete(key));
-    parsed.set(key, framework);
-    if (parsed.size > PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
+    const failed = framework;
+    framework.catch(() => {
+      if (byId.get(id) === failed) byId.delete(id);
+    });
+    byId.set(id, framework);
   }
   return framework;
 }

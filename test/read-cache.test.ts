@@ -1,11 +1,12 @@
 /**
  * The read cache (api/read-cache.ts) and the change notifications that keep it exact
- * (engine/store/changes.ts, migrations 0006 and 0009): answers are remembered per data version,
+ * (engine/store/changes.ts, migrations 0006, 0009 and 0010): answers are remembered per data version,
  * versions (and the anomaly flags stored for them) are trusted for a while, and a change committed
  * by any process drops them at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../api/app.ts';
+import { builtinFramework } from '../api/frameworks.ts';
 import { ReadCache } from '../api/read-cache.ts';
 import { ingestFile } from '../datasets/ingest.ts';
 import { OSCE_PARTICIPATING_ISO3 } from '../datasets/reference/osce.ts';
@@ -129,6 +130,19 @@ describe.each(STORE_KINDS)('read cache and change notifications on %s', (kind) =
     expect(after?.runId, 'the new run was never seen').toBe(run.id);
     expect(before?.runId).not.toBe(run.id);
     expect(after!.flags.map((f) => `${f.entity} ${f.indicator} ${f.period} ${f.detector}`)).toEqual(['ALB homicide_rate 2021 ensemble']);
+  });
+
+  it('remembers the indicator catalogue for the built-in frameworks, and hears another process change it at once', async () => {
+    // A leaf of the demo framework with no observations in this store: it can leave the catalogue.
+    const leaf = 'goci_market_arms_trafficking';
+    const framework = () => builtinFramework(store, 'osce-threat-demo', app.readCache).then(() => 'loaded', (error: Error) => error.message);
+    expect(await framework()).toBe('loaded');
+    const row = await writer.db.selectFrom('indicators').selectAll().where('code', '=', leaf).executeTakeFirstOrThrow();
+    await writer.db.deleteFrom('indicators').where('code', '=', leaf).execute();
+    // The codes are trusted for a minute here: only the notification (migration 0010) can make this visible sooner.
+    expect(await until(framework, (outcome) => outcome !== 'loaded', 5_000)).toMatch(new RegExp(`"${leaf}" is not an indicator in the catalogue`));
+    await writer.db.insertInto('indicators').values(row).execute();
+    expect(await until(framework, (outcome) => outcome === 'loaded', 5_000)).toBe('loaded');
   });
 
   /** A detection run on `version` (by the other connection) flagging homicide in 2021 for `entities`. */

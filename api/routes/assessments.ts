@@ -33,7 +33,7 @@ export const assessmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const principal = request.principal!;
       const { framework: id, requestedBy, purpose: _purpose, ...rest } = request.body;
-      const framework = await builtinFramework(app.store, id);
+      const framework = await builtinFramework(app.store, id, app.readCache);
       const stored = await createAssessment(
         app.store.db,
         framework,

@@ -116,7 +116,7 @@ export const assistanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const q = request.query;
-      const framework = await builtinFramework(app.store, q.framework);
+      const framework = await builtinFramework(app.store, q.framework, app.readCache);
       const scope = request.dataScope;
       const version = (await dataVersion(app.store.db, scope)).version;
       const key = [frameworkParamsHash(framework), describeScope(scope), version, q.year, q.runs ?? '', q.seed ?? ''].join('|');

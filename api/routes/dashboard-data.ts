@@ -194,7 +194,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
    * never share an entry.
    */
   async function analysis(frameworkId: string, year: number, scope: DataScope): Promise<YearAnalysis> {
-    const framework = await builtinFramework(app.store, frameworkId);
+    const framework = await builtinFramework(app.store, frameworkId, app.readCache);
     const paramsHash = frameworkParamsHash(framework);
     const version = (await dataVersion(db, scope)).version;
     return analyses(`${paramsHash}-${version}-${year}`, async () => {
@@ -247,7 +247,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onListen', async () => {
     const warm = async () => {
       const [{ frameworkId, year }, version] = await Promise.all([defaults(PUBLIC_DATA, undefined, undefined), dataVersion(db, PUBLIC_DATA)]);
-      await scopedTable(await builtinFramework(app.store, frameworkId), year, PUBLIC_DATA, version.version);
+      await scopedTable(await builtinFramework(app.store, frameworkId, app.readCache), year, PUBLIC_DATA, version.version);
     };
     warm().catch((error: unknown) => app.log.warn({ err: error }, 'dashboard: the default map layer was not computed ahead'));
   });
@@ -309,7 +309,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
 
       if (kind === 'node') {
-        const framework = await builtinFramework(app.store, frameworkId);
+        const framework = await builtinFramework(app.store, frameworkId, app.readCache);
         const table = await scopedTable(framework, year, scope, version.version);
         const node = key === 'overall' ? table.roots[0]! : key;
         if (!table.nodes.includes(node)) {

@@ -139,7 +139,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.pdf && !chromiumAvailable()) {
         throw new ThreatLensError('TL_RENDERER_UNAVAILABLE', 'Chromium is not installed on this server: ask for "pdf": false, or install Debian\'s chromium');
       }
-      const framework = await builtinFramework(app.store, body.framework);
+      const framework = await builtinFramework(app.store, body.framework, app.readCache);
       const principal = request.principal!;
       const report = await publishReport(
         db,
@@ -295,7 +295,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const report = await findReport(db, request.params.ref, request.dataScope);
-      const framework = await builtinFramework(app.store, report.framework.id);
+      const framework = await builtinFramework(app.store, report.framework.id, app.readCache);
       const comparison = await compareReport(db, report.id, framework, { scope: request.dataScope });
       noteRead(request, { batches: [...report.inputBatchIds, ...comparison.batches.added.map((b) => b.id)], entities: report.entities });
       return comparison;

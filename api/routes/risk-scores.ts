@@ -110,7 +110,7 @@ export const riskScoreRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function frameworkAnswer(frameworkId: string, year: number, node: string, scope: DataScope, version: string): Promise<BuiltAnswer> {
     const db = app.store.readDb;
-    const framework = await builtinFramework(app.store, frameworkId);
+    const framework = await builtinFramework(app.store, frameworkId, app.readCache);
     const computed = await frameworkScoreTable(db, framework, year, scope);
     const root = node === 'overall' ? computed.roots[0]! : node;
     if (!computed.nodes.includes(root)) {

@@ -16,6 +16,7 @@ import * as changeNotifications from './migrations/0006_change_notifications.ts'
 import * as batchHashPerOwner from './migrations/0007_batch_hash_per_owner.ts';
 import * as auditAppendFunction from './migrations/0008_audit_append_function.ts';
 import * as notifyAnomalyRuns from './migrations/0009_notify_anomaly_runs.ts';
+import * as notifyIndicators from './migrations/0010_notify_indicators.ts';
 import { serialisedPGliteDialect } from './pglite-dialect.ts';
 import { ReplicaRoutingPool, type ReadTarget } from './replica.ts';
 import type { Database } from './schema.ts';
@@ -178,6 +179,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_batch_hash_per_owner': batchHashPerOwner,
   '0008_audit_append_function': auditAppendFunction,
   '0009_notify_anomaly_runs': notifyAnomalyRuns,
+  '0010_notify_indicators': notifyIndicators,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
