@@ -38,11 +38,20 @@ export interface CachedResponse {
   readonly batches: readonly number[];
 }
 
+interface Remembered {
+  readonly value: Promise<unknown>;
+  readonly readAt: number;
+  /** Set once the read has succeeded. */
+  settled?: { readonly value: unknown };
+}
+
+const versionKey = (scope: DataScope): string => `version|${scopeKey(scope)}`;
+
 /** Values remembered for the TTL (data versions and what is read with them), at most. */
 const MAX_REMEMBERED = 1024;
 
 export class ReadCache {
-  private readonly remembered = new Map<string, { value: Promise<unknown>; readAt: number }>();
+  private readonly remembered = new Map<string, Remembered>();
   private readonly responses: PromiseCache<CachedResponse & { cacheable: boolean }>;
   readonly versionTtlMs: number;
 
@@ -65,7 +74,7 @@ export class ReadCache {
 
   /** The data version of what `scope` may see (the hash of its visible batches). */
   dataVersion(scope: DataScope): Promise<DataVersionInfo> {
-    return this.remember(`version|${scopeKey(scope)}`, () => dataVersion(this.db(), scope));
+    return this.remember(versionKey(scope), () => dataVersion(this.db(), scope));
   }
 
   /**
@@ -75,17 +84,39 @@ export class ReadCache {
   remember<T>(key: string, read: () => Promise<T>): Promise<T> {
     if (this.versionTtlMs <= 0) return read();
     const now = Date.now();
-    const entry = this.remembered.get(key);
-    if (entry && now - entry.readAt < this.versionTtlMs) return entry.value as Promise<T>;
+    const found = this.remembered.get(key);
+    if (found && now - found.readAt < this.versionTtlMs) return found.value as Promise<T>;
     const value = read();
+    const entry: Remembered = { value, readAt: now };
     this.remembered.delete(key);
     if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
-    this.remembered.set(key, { value, readAt: now });
-    // A failed read is not remembered (the database may be back on the next request).
-    value.catch(() => {
-      if (this.remembered.get(key)?.value === value) this.remembered.delete(key);
-    });
+    this.remembered.set(key, entry);
+    value.then(
+      (settled) => {
+        entry.settled = { value: settled };
+      },
+      // A failed read is not remembered (the database may be back on the next request).
+      () => {
+        if (this.remembered.get(key) === entry) this.remembered.delete(key);
+      },
+    );
     return value;
+  }
+
+  /**
+   * What `remember` would answer for `key` if it is already read and still trusted, without a
+   * promise; otherwise undefined (then ask `remember`). A dashboard poll served from memory
+   * needs no promise at all (api/routes/risk-scores.ts).
+   */
+  rememberedNow<T>(key: string): T | undefined {
+    const entry = this.remembered.get(key);
+    if (!entry?.settled || Date.now() - entry.readAt >= this.versionTtlMs) return undefined;
+    return entry.settled.value as T;
+  }
+
+  /** The data version of `scope` if it is known and trusted now (see rememberedNow). */
+  dataVersionNow(scope: DataScope): DataVersionInfo | undefined {
+    return this.rememberedNow(versionKey(scope));
   }
 
   /**
@@ -99,5 +130,10 @@ export class ReadCache {
       const buffer = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
       return { body: buffer, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"`, batches, cacheable };
     });
+  }
+
+  /** The serialised answer under `key` if it is already made, without a promise; otherwise undefined. */
+  responseNow(key: string): CachedResponse | undefined {
+    return this.responses.peek(key);
   }
 }

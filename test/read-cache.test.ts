@@ -132,6 +132,30 @@ describe.each(STORE_KINDS)('read cache and change notifications on %s', (kind) =
     expect(after!.flags.map((f) => `${f.entity} ${f.indicator} ${f.period} ${f.detector}`)).toEqual(['ALB homicide_rate 2021 ensemble']);
   });
 
+  it('audits every restricted read, those answered from memory (without a promise) included', async () => {
+    const owner = await testKey(store, 'analyst', 'agency-r');
+    const ownerHeaders = { ...owner.headers, 'x-purpose': 'read cache audit check' };
+    const readAsOwner = async () => {
+      const res = await app.inject({ url: '/v1/risk-scores?year=2021', headers: ownerHeaders });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      return res.json().dataVersion as string;
+    };
+    const versionBefore = await readAsOwner();
+    const lines = ['entity,period,indicator,value', ...OSCE_PARTICIPATING_ISO3.map((iso3, i) => `${iso3},2021,homicide_rate,${(i + 1) / 7}`)];
+    const batch = (await ingestFile(writer, await writeFixture(dir, 'owned.csv', `${lines.join('\n')}\n`), { grade: 'B2', owner: 'agency-r', sharing: 'owner' })).batchId!;
+    // Once the owner's read shows the new version, the notification has arrived: the version and
+    // then the answer are remembered, and the next reads are answered from memory.
+    expect(await until(readAsOwner, (version) => version !== versionBefore, 5_000)).not.toBe(versionBefore);
+    const audited = async () =>
+      (await store.db.selectFrom('audit_log').select('details').where('action', '=', 'read.restricted').where('agency', '=', 'agency-r').execute()).filter((row) =>
+        (row.details as { batches: number[] }).batches.includes(batch),
+      ).length;
+    const auditedBefore = await audited();
+    await readAsOwner();
+    await readAsOwner();
+    expect(await audited()).toBe(auditedBefore + 2);
+  });
+
   it('remembers the indicator catalogue for the built-in frameworks, and hears another process change it at once', async () => {
     // A leaf of the demo framework with no observations in this store: it can leave the catalogue.
     const leaf = 'goci_market_arms_trafficking';
