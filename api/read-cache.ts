@@ -1,7 +1,7 @@
 /**
  * What makes a dashboard read cheap: the data version of each scope and the serialised answers
  * of the read routes, remembered in this process and dropped the moment any process changes the
- * data (engine/store/changes.ts: the triggers of migrations 0006 and 0009 notify at commit).
+ * data (engine/store/changes.ts: the triggers of migrations 0006, 0009 and 0010 notify at commit).
  *
  * Nothing here is state that two API processes could disagree on for long: every answer is
  * derived from the database and keyed by the data version it was computed from, so remembering
